@@ -1,0 +1,47 @@
+# The two commands a newcomer needs:  make run   and   make test
+# Both create .venv with a Python 3.12+ they find themselves (PYTHON=... overrides).
+
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Development defaults; the environment can override any of them.
+export DJANGO_DEBUG ?= 1
+
+.PHONY: run test lint install check-migrations purge-drafts clean
+
+$(STAMP): requirements.txt bin/find-python
+	@if [ -x $(VPY) ] && ! $(VPY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		echo "Removing $(VENV): it was made with an older Python"; rm -rf $(VENV); fi
+	@if [ ! -x $(VPY) ]; then \
+		py="$$(bin/find-python)" || exit 1; \
+		echo "Creating $(VENV) with $$py"; \
+		"$$py" -m venv $(VENV) || exit 1; \
+	fi
+	$(VPY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(VPY) manage.py migrate --noinput
+	$(VPY) manage.py purge_intake_drafts
+	$(VPY) manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:8000/  (staff: http://127.0.0.1:8000/admin/)"
+	$(VPY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(VPY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check-migrations: install
+	$(VPY) manage.py makemigrations --check --dry-run
+
+purge-drafts: install
+	$(VPY) manage.py purge_intake_drafts
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from intake import views as intake_views
+
+urlpatterns = [
+    path("", intake_views.landing, name="landing"),
+    path("intake/", include("intake.urls")),
+    path("conditions/", include("conditions.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "intake.views.bad_request"
+handler404 = "intake.views.page_not_found"
+handler500 = "intake.views.server_error"

@@ -1,0 +1,429 @@
+"""The questionnaire: one form per step, each field named by its stable code.
+
+Every symptom field's name is its SPEC code, the key its answer is stored
+under and the key triage reads. Wording is plain English at a reading age of
+about 11, with a hint wherever a term might be unfamiliar.
+"""
+
+import datetime
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import triage
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+YES_NO_UNSURE = [*YES_NO, ("unsure", _("Not sure"))]
+
+REQUIRED_MESSAGE = _("Please choose an answer.")
+RED_FLAG_REQUIRED_MESSAGE = _(
+    "Please answer this question. It helps us spot problems that need care straight away."
+)
+MAX_AGE_YEARS = 120
+
+# Phone numbers: digits with the usual separators, at least 7 digits.
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{7,30}$")
+
+
+class DateInput(forms.DateInput):
+    """A native date picker; browsers send ISO dates (YYYY-MM-DD)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def yes_no_field(label, help_text="", *, unsure=False, red_flag=False, choices=None):
+    return forms.ChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=choices or (YES_NO_UNSURE if unsure else YES_NO),
+        widget=forms.RadioSelect,
+        error_messages={"required": RED_FLAG_REQUIRED_MESSAGE if red_flag else REQUIRED_MESSAGE},
+    )
+
+
+def reject_control_characters(value: str) -> None:
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise forms.ValidationError(_("Please remove any special or invisible characters."))
+
+
+class QuestionnaireStepForm(forms.Form):
+    """Shared behaviour: crispy rendering inside our own <form>, and clean JSON answers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def answers(self) -> dict[str, object]:
+        """The cleaned answers as JSON-friendly values (dates as ISO strings)."""
+        result = {}
+        for code, value in self.cleaned_data.items():
+            if value is None or value == "":
+                continue
+            result[code] = value.isoformat() if isinstance(value, datetime.date) else value
+        return result
+
+
+class NameField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=100, validators=[reject_control_characters], **kwargs)
+
+
+class AboutYouForm(QuestionnaireStepForm):
+    first_name = NameField(label=_("First name"), widget=forms.TextInput({"autocomplete": "given-name"}))
+    last_name = NameField(
+        label=_("Last name"), widget=forms.TextInput({"autocomplete": "family-name"})
+    )
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        help_text=_("For example 1956-03-27 (year, month, day)."),
+        widget=DateInput({"autocomplete": "bday"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        help_text=_("We may call you about your answers."),
+        max_length=30,
+        widget=forms.TextInput({"type": "tel", "autocomplete": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("Email (optional)"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput({"autocomplete": "email"}),
+    )
+    appointment_date = forms.DateField(
+        label=_("Date of your appointment (optional)"),
+        help_text=_("Leave this empty if you do not have one yet."),
+        required=False,
+        widget=DateInput(),
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I understand that nobody watches this form all the time. If I feel very unwell "
+            "or get worse, I will call the emergency number or go to an emergency department."
+        ),
+        error_messages={"required": _("Please tick this box to show you have read it.")},
+    )
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if born > today:
+            raise forms.ValidationError(_("Your date of birth cannot be in the future."))
+        try:
+            oldest = today.replace(year=today.year - MAX_AGE_YEARS)
+        except ValueError:  # 29 February
+            oldest = today.replace(year=today.year - MAX_AGE_YEARS, day=28)
+        if born < oldest:
+            raise forms.ValidationError(
+                _("Please check the year. The date of birth is more than 120 years ago.")
+            )
+        return born
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        digits = re.sub(r"\D", "", phone)
+        if not PHONE_PATTERN.match(phone) or len(digits) < 7:
+            raise forms.ValidationError(
+                _("Please enter a phone number using digits, for example 555 010 0123.")
+            )
+        return phone
+
+    def clean_appointment_date(self):
+        day = self.cleaned_data.get("appointment_date")
+        if day and day < timezone.localdate():
+            raise forms.ValidationError(
+                _("The appointment date is in the past. Please check it or leave it empty.")
+            )
+        return day
+
+    def answers(self) -> dict[str, object]:
+        result = super().answers()
+        result["consent"] = True
+        return result
+
+
+WEAK_SIDE_CHOICES = [
+    ("left", _("My left leg")),
+    ("right", _("My right leg")),
+    ("both", _("Both legs")),
+    ("neither", _("Neither leg feels weak")),
+]
+ONSET_CHOICES = [
+    ("hours", _("Within hours")),
+    ("days", _("Over a few days")),
+    ("weeks", _("Over weeks or longer")),
+]
+TREND_CHOICES = [
+    ("worse", _("It is getting worse")),
+    ("same", _("It is staying the same")),
+    ("better", _("It is getting better")),
+]
+WEAK_SIDES = ("left", "right", "both")
+
+
+class LegsForm(QuestionnaireStepForm):
+    leg_gives_way = yes_no_field(
+        _("Has a leg suddenly given way or buckled under you?"),
+        _("For example, your knee gave way and you nearly fell or did fall."),
+        unsure=True,
+    )
+    weak_side = forms.ChoiceField(
+        label=_("Which leg feels weak?"),
+        choices=WEAK_SIDE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": REQUIRED_MESSAGE},
+    )
+    weakness_onset = forms.ChoiceField(
+        label=_("If a leg feels weak: how fast did the weakness come on?"),
+        help_text=_("Skip this if neither leg feels weak."),
+        choices=ONSET_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    weakness_trend = forms.ChoiceField(
+        label=_("If a leg feels weak: is the weakness changing?"),
+        help_text=_("Skip this if neither leg feels weak."),
+        choices=TREND_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    symptoms_started = forms.DateField(
+        label=_("When did these leg problems start?"),
+        help_text=_("Your best guess is fine."),
+        widget=DateInput(),
+        error_messages={"required": _("Please give a date. Your best guess is fine.")},
+    )
+    falls = yes_no_field(_("Have you fallen because a leg gave way?"))
+    foot_lift_difficulty = yes_no_field(
+        _("Is it hard to lift the front of your foot?"),
+        _("For example, your toes catch on the ground or your foot slaps down when you walk."),
+    )
+    leg_lift_difficulty = yes_no_field(
+        _("Is it hard to lift your whole leg?"),
+        _("For example, climbing stairs or getting into a car."),
+    )
+    balance_problems = yes_no_field(
+        _("Do you feel unsteady when you walk, or lose your balance?")
+    )
+
+    def clean_symptoms_started(self):
+        day = self.cleaned_data["symptoms_started"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("This date is in the future. Please check it."))
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("weak_side") in WEAK_SIDES:
+            if not cleaned.get("weakness_onset"):
+                self.add_error(
+                    "weakness_onset", _("Please tell us how fast the weakness came on.")
+                )
+            if not cleaned.get("weakness_trend"):
+                self.add_error("weakness_trend", _("Please tell us if the weakness is changing."))
+        elif cleaned.get("weak_side") == "neither":
+            # Not asked when no leg is weak: drop anything the patient ticked anyway.
+            cleaned.pop("weakness_onset", None)
+            cleaned.pop("weakness_trend", None)
+        return cleaned
+
+
+PAIN_PATTERN_CHOICES = [
+    ("back_of_leg", _("Down the back or side of the leg, sometimes into the foot")),
+    ("front_of_thigh", _("The front of the thigh or the groin")),
+    ("buttock", _("The buttock, near the tailbone")),
+    ("other", _("Somewhere else")),
+    ("none", _("I do not have leg pain")),
+]
+PAIN_SCORE_CHOICES = [(str(n), str(n)) for n in range(11)]
+
+
+class PainForm(QuestionnaireStepForm):
+    back_pain = yes_no_field(_("Do you have pain in your lower back?"))
+    pain_pattern = forms.ChoiceField(
+        label=_("Where does your leg pain go?"),
+        help_text=_("Choose the one that fits best."),
+        choices=PAIN_PATTERN_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": REQUIRED_MESSAGE},
+    )
+    pain_both_legs = yes_no_field(_("Does pain shoot down both of your legs?"))
+    pain_score = forms.TypedChoiceField(
+        label=_("How bad was your worst pain in the last week?"),
+        help_text=_("0 means no pain. 10 means the worst pain you can imagine."),
+        choices=PAIN_SCORE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect({"class": "pain-scale"}),
+        error_messages={"required": REQUIRED_MESSAGE},
+    )
+    leg_numbness = yes_no_field(
+        _("Do you have numbness, tingling or pins and needles in a leg?")
+    )
+    feet_numbness = yes_no_field(
+        _("Do both feet feel numb or burn, as if you were wearing socks?")
+    )
+    burning_pain = yes_no_field(
+        _("Do you have burning, aching or sharp shooting pain in a leg?"),
+        _("This kind of pain often comes from an irritated nerve."),
+    )
+    walking_pain = yes_no_field(
+        _("After walking for a while, do your legs hurt or get weak, and get better when "
+          "you sit down or bend forward?"),
+        _("Doctors call this neurogenic claudication."),
+    )
+
+
+class WarningSignsForm(QuestionnaireStepForm):
+    """The cauda equina questions, asked of everyone, worded like patient warning cards."""
+
+    saddle_numbness = yes_no_field(
+        _("Is there any new numbness, tingling or odd feeling between your legs?"),
+        _("This means between your inner thighs, or around your genitals or back passage "
+          "(bottom). It may feel different when you wipe with toilet paper. A small patch, "
+          "or one side only, counts too."),
+        unsure=True,
+        red_flag=True,
+    )
+    bladder_retention = yes_no_field(
+        _("Are you unable to pass urine (pee), or do you have to strain to start?"),
+        unsure=True,
+        red_flag=True,
+    )
+    bladder_sensation = yes_no_field(
+        _("Have you lost the feeling of needing to pee?"),
+        _("For example, you cannot tell if your bladder is full or empty, or you cannot "
+          "feel the urine as you pass it."),
+        unsure=True,
+        red_flag=True,
+    )
+    bladder_stream = yes_no_field(
+        _("Is your flow of urine newly weak or poor?"),
+        unsure=True,
+        red_flag=True,
+    )
+    bladder_incontinence = yes_no_field(
+        _("Are you newly leaking urine without warning?"),
+        _("For example, you now need to wear pads."),
+        unsure=True,
+        red_flag=True,
+    )
+    bowel_incontinence = yes_no_field(
+        _("Have you newly lost control of your bowels, or can you not feel when you need "
+          "to poo?"),
+        unsure=True,
+        red_flag=True,
+    )
+    sexual_dysfunction = yes_no_field(
+        _("Is there new numbness of your genitals, or a new problem with sex?"),
+        _("For example, new trouble getting an erection or less feeling during sex. "
+          "You can choose not to say."),
+        red_flag=True,
+        choices=[*YES_NO, ("unsure", _("I would rather not say"))],
+    )
+
+
+class HealthForm(QuestionnaireStepForm):
+    diabetes = yes_no_field(_("Do you have diabetes?"), unsure=True)
+    cancer_history = yes_no_field(_("Do you have cancer now, or have you had it in the past?"))
+    weight_loss = yes_no_field(
+        _("Have you lost weight recently without trying?")
+    )
+    fever = yes_no_field(
+        _("Have you had a fever, chills or felt generally unwell along with the pain?")
+    )
+    infection_risk = yes_no_field(
+        _("Does any of this apply to you: you inject drugs, your immune system is weak, or "
+          "you recently had a spine operation, injection or infection?"),
+        _("A weak immune system can come from illness or from medicines such as steroids "
+          "or chemotherapy."),
+    )
+    recent_trauma = yes_no_field(
+        _("Have you recently had a fall, accident, sports injury or other injury to your "
+          "back or leg?")
+    )
+    statin_use = yes_no_field(
+        _("Do you take a statin?"),
+        _("Statins lower cholesterol. Examples are atorvastatin and simvastatin."),
+    )
+    recent_illness = yes_no_field(
+        _("Have you recently had an infection, been dehydrated, or felt unusually tired?")
+    )
+    medications = forms.CharField(
+        label=_("What medicines do you take? (optional)"),
+        help_text=_("Include tablets, injections, patches and anything you buy yourself."),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea({"rows": 3}),
+    )
+    other_notes = forms.CharField(
+        label=_("Is there anything else you want us to know? (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea({"rows": 4}),
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    title: str
+    intro: str
+    form_class: type[QuestionnaireStepForm]
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "about",
+        _("About you"),
+        _("We use these details to find your records and to contact you."),
+        AboutYouForm,
+    ),
+    Step(
+        "legs",
+        _("Your legs"),
+        _("These questions are about weakness in your legs."),
+        LegsForm,
+    ),
+    Step(
+        "pain",
+        _("Pain and feeling"),
+        _("These questions are about pain, numbness and tingling."),
+        PainForm,
+    ),
+    Step(
+        "warning-signs",
+        _("Important warning signs"),
+        _("We ask everyone these questions. They can feel personal, but they help us find "
+          "people who need care straight away. Please answer each one."),
+        WarningSignsForm,
+    ),
+    Step(
+        "health",
+        _("Your health"),
+        _("These questions are about your general health."),
+        HealthForm,
+    ),
+)
+STEP_BY_SLUG = {step.slug: step for step in STEPS}
+
+# Codes whose "yes" means "go to an emergency department now" on their own;
+# the questionnaire's script uses these to warn the patient straight away.
+EMERGENCY_YES_CODES = frozenset(triage.CES_CODES)
+
+PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email")

@@ -1,0 +1,276 @@
+"""Patients, their cases, the case timeline and unfinished questionnaires."""
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import triage
+
+
+class Patient(models.Model):
+    """A person who has filled in the questionnaire at least once.
+
+    The same person coming back is matched on last name, date of birth and
+    phone (SPEC "Cases"); the two *_key columns hold the normalised forms so
+    the match is one indexed lookup and the database enforces it.
+    """
+
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    phone = models.CharField(_("phone"), max_length=40)
+    email = models.EmailField(_("email"), blank=True)
+    last_name_key = models.CharField(max_length=100, editable=False)
+    phone_key = models.CharField(max_length=40, editable=False)
+    created_at = models.DateTimeField(_("first seen"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["last_name_key", "date_of_birth", "phone_key"],
+                name="patient_identity_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: datetime.date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def age(self) -> int:
+        return self.age_on(timezone.localdate())
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=Case.OPEN_STATUSES)
+
+    def red_flag_queue(self):
+        """Open emergency and urgent cases, most dangerous and longest waiting first.
+
+        The order is the stored priority (computed by triage) then submission
+        time, which the partial index ``case_red_flag_queue`` serves directly.
+        """
+        return self.filter(
+            status__in=Case.OPEN_STATUSES, tier__in=triage.QUEUE_TIERS
+        ).order_by("priority", "submitted_at", "pk")
+
+
+class Case(models.Model):
+    """One submitted questionnaire, its triage result and its handling."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        IN_REVIEW = "in_review", _("In review")
+        CONTACTED = "contacted", _("Contacted")
+        SCHEDULED = "scheduled", _("Visit booked")
+        SENT_TO_EMERGENCY = "sent_to_emergency", _("Sent to emergency")
+        CLOSED = "closed", _("Closed")
+
+    class Tier(models.TextChoices):
+        EMERGENCY = triage.EMERGENCY, _("Emergency")
+        URGENT = triage.URGENT, _("Urgent")
+        SOON = triage.SOON, _("Soon")
+        ROUTINE = triage.ROUTINE, _("Routine")
+
+    OPEN_STATUSES = (Status.NEW, Status.IN_REVIEW, Status.CONTACTED)
+
+    reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="cases", verbose_name=_("patient")
+    )
+    submission_token = models.UUIDField(unique=True, editable=False)
+    answers = models.JSONField(_("answers"), default=dict)
+    language = models.CharField(_("language"), max_length=10, default="en")
+    appointment_date = models.DateField(_("appointment date"), null=True, blank=True)
+    symptoms_started = models.DateField(_("symptoms started"), null=True, blank=True)
+    consented_at = models.DateTimeField(_("consent given"), editable=False)
+
+    tier = models.CharField(_("tier"), max_length=12, choices=Tier.choices)
+    flags = models.JSONField(_("red flags"), default=list)
+    reasons = models.JSONField(_("reasons"), default=list)
+    priority = models.PositiveSmallIntegerField(_("queue priority"))
+
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assigned to"),
+    )
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now, editable=False)
+    reviewed_at = models.DateTimeField(_("first reviewed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-submitted_at"]
+        indexes = [
+            models.Index(
+                fields=["priority", "submitted_at"],
+                name="case_red_flag_queue",
+                condition=Q(status__in=["new", "in_review", "contacted"])
+                & Q(tier__in=["emergency", "urgent"]),
+            ),
+            models.Index(fields=["-submitted_at"], name="case_submitted_desc"),
+            models.Index(fields=["status", "tier"], name="case_status_tier"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tier__in=["emergency", "urgent", "soon", "routine"]),
+                name="case_tier_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "new",
+                        "in_review",
+                        "contacted",
+                        "scheduled",
+                        "sent_to_emergency",
+                        "closed",
+                    ]
+                ),
+                name="case_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(reference__startswith="C-"), name="case_reference_prefix"
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1) & Q(priority__lte=99), name="case_priority_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        """An emergency nobody has reviewed within the allowed minutes."""
+        if self.tier != triage.EMERGENCY or self.reviewed_at is not None or not self.is_open:
+            return False
+        limit = datetime.timedelta(minutes=settings.CLINIC_EMERGENCY_OVERDUE_MINUTES)
+        return timezone.now() - self.submitted_at > limit
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return [triage.flag_label(flag) for flag in self.flags]
+
+
+class CaseEventQuerySet(models.QuerySet):
+    """The timeline is append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise TimelineIsAppendOnly(_("Timeline entries cannot be changed."))
+
+    def delete(self):
+        raise TimelineIsAppendOnly(_("Timeline entries cannot be deleted."))
+
+
+class TimelineIsAppendOnly(Exception):
+    pass
+
+
+class CaseEvent(models.Model):
+    """One entry in a case's append-only timeline."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        STATUS = "status", _("Status changed")
+        ASSIGNMENT = "assignment", _("Assigned")
+        NOTE = "note", _("Note")
+        CORRECTION = "correction", _("Answer corrected")
+        ALERT = "alert", _("Alert")
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
+    summary = models.CharField(_("what"), max_length=300)
+    text = models.TextField(_("note"), blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["case", "created_at"], name="caseevent_case_time")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.summary}"
+
+    def save(self, *args, **kwargs):
+        # Integrity guard, not a business rule: an existing entry is never rewritten.
+        if not self._state.adding:
+            raise TimelineIsAppendOnly(_("Timeline entries cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TimelineIsAppendOnly(_("Timeline entries cannot be deleted."))
+
+
+class IntakeDraft(models.Model):
+    """An unfinished questionnaire, kept for one browser so the patient can resume.
+
+    The browser holds a random token in a cookie; only its SHA-256 is stored,
+    so a copy of the database does not let anyone take over a draft.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    data = models.JSONField(default=dict)
+    submission_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.OneToOneField(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("unfinished questionnaire")
+        verbose_name_plural = _("unfinished questionnaires")
+
+    def __str__(self) -> str:
+        return f"draft {self.pk}"
+
+
+class RedFlagCase(Case):
+    """The red-flag queue: the same cases, listed by danger (see CaseQuerySet.red_flag_queue)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("red-flag case")
+        verbose_name_plural = _("red-flag queue")

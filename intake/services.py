@@ -1,0 +1,353 @@
+"""Every write to patients, cases, the timeline and drafts goes through here.
+
+Each state change runs in one transaction together with its timeline entry;
+side effects (the alert email) are queued with ``transaction.on_commit`` so
+they only happen for data that really was stored.
+"""
+
+import datetime
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Mapping
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import triage
+from .models import Case, CaseEvent, IntakeDraft, Patient
+
+Status = Case.Status
+
+# Capitals and digits without look-alikes (no 0/O, 1/I/L, 5/S, 2/Z, 8/B).
+REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+REFERENCE_LENGTH = 7
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    # A new case must be looked at before it can be booked or closed.
+    Status.NEW: frozenset({Status.IN_REVIEW, Status.CONTACTED, Status.SENT_TO_EMERGENCY}),
+    Status.IN_REVIEW: frozenset(
+        {Status.CONTACTED, Status.SCHEDULED, Status.SENT_TO_EMERGENCY, Status.CLOSED}
+    ),
+    Status.CONTACTED: frozenset(
+        {Status.IN_REVIEW, Status.SCHEDULED, Status.SENT_TO_EMERGENCY, Status.CLOSED}
+    ),
+    Status.SCHEDULED: frozenset({Status.CONTACTED, Status.SENT_TO_EMERGENCY, Status.CLOSED}),
+    Status.SENT_TO_EMERGENCY: frozenset({Status.CLOSED}),
+    # Reopening goes back to review, so someone looks again.
+    Status.CLOSED: frozenset({Status.IN_REVIEW}),
+}
+
+
+class CaseError(Exception):
+    """A requested change to a case that the rules do not allow."""
+
+
+class StatusTransitionNotAllowed(CaseError):
+    pass
+
+
+def new_case_reference() -> str:
+    """A short, unguessable reference such as C-7K3P9QX (never a sequence)."""
+    return "C-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def normalise_last_name(last_name: str) -> str:
+    return " ".join(last_name.split()).casefold()
+
+
+def normalise_phone(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+def patient_get_or_create(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: datetime.date,
+    phone: str,
+    email: str = "",
+) -> Patient:
+    """Find the patient by last name + date of birth + phone, or create them.
+
+    A returning patient's first name and email are refreshed to what they
+    typed this time; the matching keys never change.
+    """
+    patient, created = Patient.objects.get_or_create(
+        last_name_key=normalise_last_name(last_name),
+        date_of_birth=date_of_birth,
+        phone_key=normalise_phone(phone),
+        defaults={
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone": phone,
+            "email": email,
+        },
+    )
+    if not created and (patient.first_name != first_name or (email and patient.email != email)):
+        patient.first_name = first_name
+        patient.email = email or patient.email
+        patient.save(update_fields=["first_name", "email"])
+    return patient
+
+
+def answers_for_triage(answers: Mapping[str, object]) -> dict[str, object]:
+    """Stored answers as triage reads them (ISO date strings back to dates)."""
+    result = dict(answers)
+    started = result.get("symptoms_started")
+    if isinstance(started, str):
+        try:
+            result["symptoms_started"] = datetime.date.fromisoformat(started)
+        except ValueError:
+            result.pop("symptoms_started")
+    return result
+
+
+def _apply_assessment(case: Case, assessment: triage.Assessment) -> None:
+    case.tier = assessment.tier
+    case.flags = list(assessment.flags)
+    case.reasons = list(assessment.reasons)
+    case.priority = assessment.priority
+
+
+def case_submit(
+    *,
+    details: Mapping[str, object],
+    answers: Mapping[str, object],
+    submission_token: uuid.UUID,
+    language: str = "en",
+) -> Case:
+    """Store a finished questionnaire as a new case, exactly once per submission token.
+
+    ``details`` holds the "About you" answers, ``answers`` the symptom codes.
+    Posting the same submission again (double click, refresh, retry) returns
+    the case made the first time.
+    """
+    existing = Case.objects.filter(submission_token=submission_token).first()
+    if existing is not None:
+        return existing
+    try:
+        case = _case_create(
+            details=details,
+            answers=answers,
+            submission_token=submission_token,
+            language=language,
+        )
+    except IntegrityError:
+        # A parallel request with the same token won the race: use its case.
+        existing = Case.objects.filter(submission_token=submission_token).first()
+        if existing is None:
+            raise
+        return existing
+    return case
+
+
+def _case_create(*, details, answers, submission_token, language) -> Case:
+    assessment = triage.assess(answers_for_triage(answers))
+    started = answers.get("symptoms_started")
+    appointment = details.get("appointment_date")
+    with transaction.atomic():
+        patient = patient_get_or_create(
+            first_name=details["first_name"],
+            last_name=details["last_name"],
+            date_of_birth=_as_date(details["date_of_birth"]),
+            phone=details["phone"],
+            email=details.get("email") or "",
+        )
+        case = Case(
+            patient=patient,
+            submission_token=submission_token,
+            answers=dict(answers),
+            language=language,
+            appointment_date=_as_date(appointment) if appointment else None,
+            symptoms_started=_as_date(started) if started else None,
+            consented_at=timezone.now(),
+        )
+        _apply_assessment(case, assessment)
+        _save_with_unique_reference(case)
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.SUBMITTED,
+            summary=f"Questionnaire submitted by the patient; triage: {assessment.tier}.",
+            after={"tier": assessment.tier, "flags": list(assessment.flags)},
+        )
+        if assessment.is_emergency:
+            from .tasks import send_emergency_alert
+
+            case_id = case.pk
+            transaction.on_commit(lambda: send_emergency_alert.enqueue(case_id=case_id))
+    return case
+
+
+def _save_with_unique_reference(case: Case, attempts: int = 5) -> None:
+    for attempt in range(attempts):
+        case.reference = new_case_reference()
+        try:
+            with transaction.atomic():
+                case.save(force_insert=True)
+            return
+        except IntegrityError:
+            taken = Case.objects.filter(reference=case.reference).exists()
+            if not taken or attempt == attempts - 1:
+                raise
+
+
+def _as_date(value: object) -> datetime.date:
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value))
+
+
+def case_record_alert(*, case: Case, summary: str) -> CaseEvent:
+    """Note on the timeline what happened to the emergency alert email."""
+    return CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.ALERT, summary=summary)
+
+
+def case_change_status(
+    *, case: Case, to_status: str, by: AbstractBaseUser, note: str = ""
+) -> Case:
+    """Move a case to another status if the transition map allows it, and record it."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        from_status = case.status
+        if to_status not in ALLOWED_TRANSITIONS.get(from_status, frozenset()):
+            raise StatusTransitionNotAllowed(
+                f"A case cannot move from “{Status(from_status).label}” to "
+                f"“{Status(to_status).label if to_status in Status.values else to_status}”."
+            )
+        case.status = to_status
+        fields = ["status", "updated_at"]
+        if from_status == Status.NEW and case.reviewed_at is None:
+            case.reviewed_at = timezone.now()
+            fields.append("reviewed_at")
+        case.save(update_fields=fields)
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.STATUS,
+            author=by,
+            summary=f"Status: {Status(from_status).label} → {Status(to_status).label}.",
+            text=note,
+            before={"status": from_status},
+            after={"status": to_status},
+        )
+    return case
+
+
+def case_assign(*, case: Case, assignee: AbstractBaseUser | None, by: AbstractBaseUser) -> Case:
+    """Give a case to a staff member (or to nobody), and record it."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        before = case.assigned_to
+        if assignee is not None and not assignee.is_staff:
+            raise CaseError("Cases can only be assigned to staff members.")
+        if (before.pk if before else None) == (assignee.pk if assignee else None):
+            return case
+        case.assigned_to = assignee
+        case.save(update_fields=["assigned_to", "updated_at"])
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.ASSIGNMENT,
+            author=by,
+            summary=(
+                f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
+            ),
+            before={"assigned_to": before.get_username() if before else None},
+            after={"assigned_to": assignee.get_username() if assignee else None},
+        )
+    return case
+
+
+def case_add_note(*, case: Case, text: str, by: AbstractBaseUser) -> CaseEvent:
+    """Add a free-text note (for example a phone call) to the case timeline."""
+    text = text.strip()
+    if not text:
+        raise CaseError("A note cannot be empty.")
+    return CaseEvent.objects.create(
+        case=case, kind=CaseEvent.Kind.NOTE, author=by, summary="Note added.", text=text
+    )
+
+
+def case_correct_answer(
+    *, case: Case, code: str, value: object, by: AbstractBaseUser, reason: str
+) -> Case:
+    """Change one stored answer, re-run triage, and record both changes.
+
+    ``value`` must already be validated (the admin uses the questionnaire's
+    own field to clean it); ``None`` removes the answer ("not asked").
+    """
+    reason = reason.strip()
+    if not reason:
+        raise CaseError("Please say why the answer is being corrected.")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        answers = dict(case.answers)
+        old_value = answers.get(code)
+        if isinstance(value, datetime.date):
+            value = value.isoformat()
+        if value is None or value == "":
+            answers.pop(code, None)
+        else:
+            answers[code] = value
+        if answers.get(code) == old_value:
+            raise CaseError("The new answer is the same as the old one.")
+        before_triage = {"tier": case.tier, "flags": list(case.flags)}
+        assessment = triage.assess(answers_for_triage(answers))
+        case.answers = answers
+        _apply_assessment(case, assessment)
+        if code == "symptoms_started":
+            case.symptoms_started = _as_date(value) if value else None
+        case.save()
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.CORRECTION,
+            author=by,
+            summary=(
+                f"Answer “{code}” corrected; triage {before_triage['tier']} → "
+                f"{assessment.tier}."
+            ),
+            text=reason,
+            before={"answer": {code: old_value}, **before_triage},
+            after={
+                "answer": {code: answers.get(code)},
+                "tier": assessment.tier,
+                "flags": list(assessment.flags),
+            },
+        )
+    return case
+
+
+# Drafts -------------------------------------------------------------------
+
+
+def draft_token_hash(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def draft_create() -> tuple[IntakeDraft, str]:
+    """Start a draft; returns it with the raw token the browser keeps."""
+    raw_token = secrets.token_urlsafe(32)
+    draft = IntakeDraft.objects.create(token_hash=draft_token_hash(raw_token))
+    return draft, raw_token
+
+
+def draft_save_step(*, draft: IntakeDraft, step: str, data: Mapping[str, str]) -> None:
+    """Keep what the patient typed on one step, valid or not, so nothing is lost."""
+    draft.data = {**draft.data, step: dict(data)}
+    draft.updated_at = timezone.now()
+    draft.save(update_fields=["data", "updated_at"])
+
+
+def draft_mark_submitted(*, draft: IntakeDraft, case: Case) -> None:
+    """Link the draft to its case and drop the copy of the answers it held."""
+    draft.case = case
+    draft.data = {}
+    draft.updated_at = timezone.now()
+    draft.save(update_fields=["case", "data", "updated_at"])
+
+
+def draft_purge_expired(*, older_than: datetime.datetime) -> int:
+    """Delete drafts untouched since ``older_than``; returns how many went."""
+    deleted, _ = IntakeDraft.objects.filter(updated_at__lt=older_than).delete()
+    return deleted

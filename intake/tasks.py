@@ -1,0 +1,55 @@
+"""Background work: the emergency alert email."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.tasks import task
+from django.urls import reverse
+
+from . import triage
+from .models import Case
+
+logger = logging.getLogger(__name__)
+
+
+def emergency_alert_message(case: Case) -> tuple[str, str]:
+    """Subject and body for the alert: reference, flags and a link, no other PHI."""
+    flags = ", ".join(triage.flag_label(flag) for flag in case.flags) or "none recorded"
+    link = settings.CLINIC_BASE_URL + reverse("admin:intake_case_change", args=[case.pk])
+    subject = f"[{settings.CLINIC_NAME}] EMERGENCY intake {case.reference}"
+    body = (
+        f"An intake questionnaire was triaged as an emergency.\n\n"
+        f"Case: {case.reference}\n"
+        f"Red flags: {flags}\n"
+        f"Open the case: {link}\n\n"
+        "Please review it now. Patient details are in the staff system only."
+    )
+    return subject, body
+
+
+@task
+def send_emergency_alert(case_id: int) -> bool:
+    """Email CLINIC_ALERT_EMAILS about an emergency case; never raises on mail failure.
+
+    The case is already stored when this runs (it is queued on commit), so a
+    failing mail server costs an email, never a case; the failure is logged
+    and written on the case's timeline for staff to see.
+    """
+    from .services import case_record_alert
+
+    case = Case.objects.get(pk=case_id)
+    recipients = settings.CLINIC_ALERT_EMAILS
+    if not recipients:
+        logger.warning("Emergency case %s: CLINIC_ALERT_EMAILS is empty, no alert sent", case.reference)
+        case_record_alert(case=case, summary="No alert email sent: no alert addresses are set.")
+        return False
+    subject, body = emergency_alert_message(case)
+    try:
+        send_mail(subject, body, None, recipients, fail_silently=False)
+    except Exception:
+        logger.exception("Emergency alert email for case %s could not be sent", case.reference)
+        case_record_alert(case=case, summary="Alert email FAILED to send; check the mail server.")
+        return False
+    case_record_alert(case=case, summary=f"Alert email sent to {len(recipients)} address(es).")
+    return True

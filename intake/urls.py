@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "intake"
+
+urlpatterns = [
+    path("", views.questionnaire_step, name="start"),
+    path("done/", views.confirmation, name="done"),
+    path("start-again/", views.start_again, name="start_again"),
+    path("<slug:step>/", views.questionnaire_step, name="step"),
+]

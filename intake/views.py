@@ -1,0 +1,223 @@
+"""Patient-facing pages: landing, the questionnaire steps, the confirmation.
+
+The patient's unfinished answers live in an ``IntakeDraft`` row that only
+their browser can name (a random token in a cookie), so nothing with health
+information sits behind a guessable URL, and a closed browser can resume.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods, require_POST
+
+from conditions.selectors import conditions_for_answers
+
+from . import triage
+from .forms import EMERGENCY_YES_CODES, STEP_BY_SLUG, STEPS, Step
+from .models import IntakeDraft
+from .selectors import draft_for_token
+from .services import case_submit, draft_create, draft_mark_submitted, draft_save_step
+
+logger = logging.getLogger(__name__)
+
+DRAFT_COOKIE = "clinic_intake"
+FIRST_STEP = STEPS[0].slug
+LAST_STEP = STEPS[-1].slug
+
+
+def landing(request):
+    return render(request, "landing.html")
+
+
+def _step_url(step: Step) -> str:
+    if step.slug == FIRST_STEP:
+        return reverse("intake:start")
+    return reverse("intake:step", kwargs={"step": step.slug})
+
+
+def _stored_form(step: Step, draft: IntakeDraft | None):
+    """The step's form bound to what the patient last typed there, or None."""
+    data = draft.data.get(step.slug) if draft else None
+    return step.form_class(data=data) if data is not None else None
+
+
+def _first_unfinished(draft: IntakeDraft | None, before: Step) -> Step | None:
+    """The first step before ``before`` that is not yet validly answered."""
+    for step in STEPS:
+        if step is before:
+            return None
+        form = _stored_form(step, draft)
+        if form is None or not form.is_valid():
+            return step
+    return None
+
+
+def _collected_answers(draft: IntakeDraft | None) -> tuple[dict, dict]:
+    """(about-you details, symptom answers) from every validly answered step."""
+    details: dict = {}
+    answers: dict = {}
+    for step in STEPS:
+        form = _stored_form(step, draft)
+        if form is not None and form.is_valid():
+            (details if step.slug == FIRST_STEP else answers).update(form.answers())
+    return details, answers
+
+
+def _set_draft_cookie(response, raw_token: str):
+    response.set_cookie(
+        DRAFT_COOKIE,
+        raw_token,
+        max_age=settings.CLINIC_DRAFT_HOURS * 3600,
+        path="/intake/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _render_step(request, step: Step, form, draft, *, status=200, save_failed=False):
+    index = STEPS.index(step)
+    _details, answers = _collected_answers(draft) if draft else ({}, {})
+    context = {
+        "step": step,
+        "form": form,
+        "step_number": index + 1,
+        "step_count": len(STEPS),
+        "steps": STEPS,
+        "previous_url": _step_url(STEPS[index - 1]) if index else None,
+        "is_last": step.slug == LAST_STEP,
+        "show_emergency": triage.assess(answers).is_emergency,
+        "emergency_codes": " ".join(sorted(EMERGENCY_YES_CODES)),
+        "resumed": draft is not None and request.method == "GET" and bool(draft.data),
+        "save_failed": save_failed,
+    }
+    return TemplateResponse(request, "intake/step.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def questionnaire_step(request, step: str = FIRST_STEP):
+    step_def = STEP_BY_SLUG.get(step)
+    if step_def is None or (step == FIRST_STEP and request.resolver_match.url_name == "step"):
+        raise Http404
+    try:
+        return _questionnaire_step(request, step_def)
+    except DatabaseError:
+        logger.exception("Database unavailable during questionnaire step %s", step)
+        if request.method != "POST":
+            raise
+        # Keep the patient's answers on the page; nothing was stored.
+        form = step_def.form_class(data=request.POST)
+        form.is_valid()
+        return _render_step(request, step_def, form, None, status=503, save_failed=True)
+
+
+def _questionnaire_step(request, step: Step):
+    draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
+    if draft is not None and draft.case_id is not None:
+        if request.method == "POST" and step.slug == LAST_STEP:
+            # The final step posted again (double click, refresh, retry): same case.
+            return redirect("intake:done")
+        draft = None  # a finished questionnaire; anything else starts a new one
+
+    if request.method == "GET":
+        blocker = _first_unfinished(draft, step)
+        if blocker is not None:
+            return redirect(_step_url(blocker))
+        stored = draft.data.get(step.slug) if draft else None
+        form = step.form_class(initial=stored) if stored else step.form_class()
+        return _render_step(request, step, form, draft)
+
+    raw_token = None
+    if draft is None:
+        draft, raw_token = draft_create()
+    data = {name: request.POST.get(name, "") for name in step.form_class.base_fields}
+    draft_save_step(draft=draft, step=step.slug, data=data)
+
+    index = STEPS.index(step)
+    if request.POST.get("action") == "back" and index > 0:
+        response = HttpResponseRedirect(_step_url(STEPS[index - 1]))
+    else:
+        form = step.form_class(data=data)
+        if not form.is_valid():
+            response = _render_step(request, step, form, draft)
+        elif step.slug != LAST_STEP:
+            response = HttpResponseRedirect(_step_url(STEPS[index + 1]))
+        else:
+            response = _submit(draft)
+    if raw_token:
+        _set_draft_cookie(response, raw_token)
+    return response
+
+
+def _submit(draft: IntakeDraft):
+    blocker = _first_unfinished(draft, before=None)
+    if blocker is not None:
+        return HttpResponseRedirect(_step_url(blocker))
+    details, answers = _collected_answers(draft)
+    case = case_submit(
+        details=details,
+        answers=answers,
+        submission_token=draft.submission_token,
+        language=get_language() or "en",
+    )
+    draft_mark_submitted(draft=draft, case=case)
+    return HttpResponseRedirect(reverse("intake:done"))
+
+
+def confirmation(request):
+    """What happens next, shown only to the browser that sent the answers."""
+    draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
+    if draft is None or draft.case is None:
+        return redirect("intake:start")
+    case = draft.case
+    context = {
+        "case": case,
+        "is_emergency": case.tier == triage.EMERGENCY,
+        "is_urgent": case.tier == triage.URGENT,
+        "related_conditions": conditions_for_answers(case.answers),
+    }
+    return render(request, "intake/confirmation.html", context)
+
+
+@require_POST
+def start_again(request):
+    """Forget this browser's questionnaire (finished or not) and start a fresh one."""
+    response = redirect("intake:start")
+    response.delete_cookie(DRAFT_COOKIE, path="/intake/", samesite="Lax")
+    return response
+
+
+# Error pages that never need the database and always give the clinic's phone.
+
+
+def _error_page(request, template: str, status: int):
+    context = {
+        "CLINIC_NAME": settings.CLINIC_NAME,
+        "CLINIC_PHONE": settings.CLINIC_PHONE,
+        "CLINIC_EMERGENCY_NUMBER": settings.CLINIC_EMERGENCY_NUMBER,
+    }
+    return render(request, template, context, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error_page(request, "400.html", 400)
+
+
+def page_not_found(request, exception=None):
+    return _error_page(request, "404.html", 404)
+
+
+def server_error(request):
+    return _error_page(request, "500.html", 500)
+
+
+def service_unavailable(request):
+    return _error_page(request, "503.html", 503)
+
