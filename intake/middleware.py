@@ -18,6 +18,6 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, (OperationalError, InterfaceError)):
-            logger.error("Database unavailable: %s", type(exception).__name__)
+            logger.error("Database unavailable: %s: %s", type(exception).__name__, exception)
             return service_unavailable(request)
         return None

@@ -1,0 +1,22 @@
+import pytest
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    settings.CLINIC_ALERT_EMAILS = ["oncall@example.com"]
+    settings.CLINIC_REQUIRE_2FA = False
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="boss", is_superuser=True)
+
+
+@pytest.fixture
+def superuser_client(client, superuser):
+    client.force_login(superuser)
+    return client

@@ -1,0 +1,79 @@
+"""Settings come from the environment and are secure by default."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from clinic.settings import env_bool, secret_key_problem
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "off",
+    "DJANGO_ALLOWED_HOSTS": "intake.clinic.example",
+    "DATABASE_URL": "sqlite:////tmp/clinic-deploy-check.sqlite3",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLINIC_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("raw", ["1", "true", "YES", " on "])
+def test_env_bool_true(monkeypatch, raw):
+    monkeypatch.setenv("X_FLAG", raw)
+    assert env_bool("X_FLAG", False) is True
+
+
+@pytest.mark.parametrize("raw", ["0", "false", "No", "off"])
+def test_env_bool_false(monkeypatch, raw):
+    monkeypatch.setenv("X_FLAG", raw)
+    assert env_bool("X_FLAG", True) is False
+
+
+def test_env_bool_rejects_nonsense(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("X_FLAG", False)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["", "   ", "changeme", "django-insecure-" + "a" * 60, "your-secret-key-here" * 4, "ab" * 40],
+)
+def test_weak_or_placeholder_secret_keys_are_refused(key):
+    assert secret_key_problem(key) is not None
+
+
+def test_random_secret_key_is_accepted():
+    assert secret_key_problem(secrets.token_urlsafe(64)) is None
+
+
+@pytest.mark.parametrize("key", [None, "", "changeme-please-" * 4])
+def test_app_refuses_to_start_without_a_real_secret_key(key):
+    env = dict(PRODUCTION_ENV)
+    if key is not None:
+        env["DJANGO_SECRET_KEY"] = key
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    env = {**PRODUCTION_ENV, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64)}
+    result = run_manage("check", "--deploy", "--fail-level", "DEBUG", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues (0 silenced)" in result.stdout
