@@ -74,25 +74,41 @@ class QuestionnaireStepForm(forms.Form):
 
 
 class NameField(forms.CharField):
-    def __init__(self, **kwargs):
-        super().__init__(max_length=100, validators=[reject_control_characters], **kwargs)
+    def __init__(self, *, required_message, **kwargs):
+        super().__init__(
+            max_length=100,
+            validators=[reject_control_characters],
+            error_messages={"required": required_message},
+            **kwargs,
+        )
 
 
 class AboutYouForm(QuestionnaireStepForm):
-    first_name = NameField(label=_("First name"), widget=forms.TextInput({"autocomplete": "given-name"}))
+    first_name = NameField(
+        label=_("First name"),
+        required_message=_("Please enter your first name."),
+        widget=forms.TextInput({"autocomplete": "given-name"}),
+    )
     last_name = NameField(
-        label=_("Last name"), widget=forms.TextInput({"autocomplete": "family-name"})
+        label=_("Last name"),
+        required_message=_("Please enter your last name."),
+        widget=forms.TextInput({"autocomplete": "family-name"}),
     )
     date_of_birth = forms.DateField(
         label=_("Date of birth"),
-        help_text=_("For example 1956-03-27 (year, month, day)."),
+        help_text=_("For example, 27 March 1956."),
         widget=DateInput({"autocomplete": "bday"}),
+        error_messages={
+            "required": _("Please enter your date of birth."),
+            "invalid": _("Please enter a real date, for example 27 March 1956."),
+        },
     )
     phone = forms.CharField(
         label=_("Phone number"),
         help_text=_("We may call you about your answers."),
         max_length=30,
         widget=forms.TextInput({"type": "tel", "autocomplete": "tel"}),
+        error_messages={"required": _("Please enter a phone number we can call you on.")},
     )
     email = forms.EmailField(
         label=_("Email (optional)"),
@@ -105,6 +121,7 @@ class AboutYouForm(QuestionnaireStepForm):
         help_text=_("Leave this empty if you do not have one yet."),
         required=False,
         widget=DateInput(),
+        error_messages={"invalid": _("Please enter a real date, or leave this empty.")},
     )
     consent = forms.BooleanField(
         label=_(
@@ -207,7 +224,10 @@ class LegsForm(QuestionnaireStepForm):
         label=_("When did these leg problems start?"),
         help_text=_("Your best guess is fine."),
         widget=DateInput(),
-        error_messages={"required": _("Please give a date. Your best guess is fine.")},
+        error_messages={
+            "required": _("Please give a date. Your best guess is fine."),
+            "invalid": _("Please enter a real date. Your best guess is fine."),
+        },
     )
     falls = yes_no_field(_("Have you fallen because a leg gave way?"))
     foot_lift_difficulty = yes_no_field(

@@ -222,8 +222,9 @@ def test_start_again_after_submitting_starts_a_fresh_questionnaire(client):
     [
         ({"date_of_birth": days_from_today(1)}, "date_of_birth", "cannot be in the future"),
         ({"date_of_birth": "1890-01-01"}, "date_of_birth", "more than 120 years ago"),
-        ({"date_of_birth": "31/12/1960"}, "date_of_birth", "Enter a valid date"),
-        ({"date_of_birth": ""}, "date_of_birth", "This field is required"),
+        ({"date_of_birth": "31/12/1960"}, "date_of_birth", "real date"),
+        ({"date_of_birth": ""}, "date_of_birth", "enter your date of birth"),
+        ({"first_name": "  "}, "first_name", "enter your first name"),
         ({"appointment_date": days_from_today(-1)}, "appointment_date", "in the past"),
         ({"phone": "call me"}, "phone", "phone number"),
         ({"phone": "12"}, "phone", "phone number"),
