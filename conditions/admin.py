@@ -1,0 +1,190 @@
+"""Staff editing of the education library (the clinic manager's job).
+
+Every save is kept by django-simple-history: the "History" button on a page
+lists who changed it, when, and each field's old and new value.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import SECTION_FIELDS, Condition, Reference
+from .services import condition_set_published
+
+
+class RelatedCodesField(forms.CharField):
+    """Edit a list of codes as text, one per line, instead of raw JSON."""
+
+    widget = forms.Textarea(attrs={"rows": 6, "cols": 40})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        codes = []
+        for line in text.replace(",", "\n").splitlines():
+            code = line.strip()
+            if code and code not in codes:
+                codes.append(code)
+        return codes
+
+    def has_changed(self, initial, data):
+        return (initial or []) != self.to_python(data)
+
+
+class ConditionAdminForm(forms.ModelForm):
+    related_codes = RelatedCodesField(
+        label=_("Related questionnaire answers"),
+        required=False,
+        help_text=Condition._meta.get_field("related_codes").help_text,
+    )
+
+    class Meta:
+        model = Condition
+        fields = (
+            "title",
+            "slug",
+            "group",
+            "summary",
+            "sort_order",
+            *SECTION_FIELDS,
+            "show_emergency_box",
+            "related_codes",
+            "is_published",
+            "reviewed_on",
+        )
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class ReferenceInline(admin.TabularInline):
+    model = Reference
+    extra = 0
+    fields = (
+        "sort_order",
+        "kind",
+        "authors",
+        "title",
+        "journal",
+        "year",
+        "volume",
+        "pages",
+        "doi",
+        "pmid",
+    )
+
+
+@admin.register(Condition)
+class ConditionAdmin(SimpleHistoryAdmin):
+    form = ConditionAdminForm
+    list_display = ("title", "group", "is_published", "sort_order", "updated_at", "page_link")
+    list_display_links = ("title",)
+    list_filter = ("group", "is_published")
+    search_fields = ("title", "slug", "summary")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("created_at", "updated_at")
+    inlines = [ReferenceInline]
+    actions = ["publish_selected", "unpublish_selected"]
+    history_list_display = ["is_published"]
+    save_on_top = True
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "group", "summary", "sort_order")}),
+        (
+            _("Page text"),
+            {
+                "description": _(
+                    "Plain text only: HTML is shown as typed, not run. Leave a blank line "
+                    "between paragraphs; start a line with “- ” for a bullet point."
+                ),
+                "fields": (
+                    "what_it_is",
+                    "symptoms",
+                    "causes",
+                    "assessment",
+                    "treatment",
+                    "urgent_help",
+                    "show_emergency_box",
+                ),
+            },
+        ),
+        (_("Links from the questionnaire"), {"fields": ("related_codes",)}),
+        (
+            _("Publishing"),
+            {"fields": ("is_published", "reviewed_on", "created_at", "updated_at")},
+        ),
+    )
+
+    @admin.display(description=_("Page"))
+    def page_link(self, obj: Condition) -> str:
+        label = _("View") if obj.is_published else _("Preview")
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_preview" in request.POST:
+            return HttpResponseRedirect(obj.get_absolute_url())
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_preview" in request.POST:
+            return HttpResponseRedirect(obj.get_absolute_url())
+        return super().response_change(request, obj)
+
+    def _set_published(self, request, queryset, *, is_published: bool) -> int:
+        changed = 0
+        for condition in queryset:
+            if condition.is_published != is_published:
+                condition_set_published(
+                    condition=condition, is_published=is_published, changed_by=request.user
+                )
+                changed += 1
+        return changed
+
+    @admin.action(description=_("Publish selected pages"), permissions=["change"])
+    def publish_selected(self, request, queryset):
+        changed = self._set_published(request, queryset, is_published=True)
+        self.message_user(
+            request,
+            ngettext("%d page published.", "%d pages published.", changed) % changed,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unpublish selected pages"), permissions=["change"])
+    def unpublish_selected(self, request, queryset):
+        changed = self._set_published(request, queryset, is_published=False)
+        self.message_user(
+            request,
+            ngettext("%d page unpublished.", "%d pages unpublished.", changed) % changed,
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Reference)
+class ReferenceAdmin(SimpleHistoryAdmin):
+    """References are edited on their page; this list finds them and shows their history."""
+
+    list_display = ("title", "authors", "year", "kind", "condition", "doi", "pmid")
+    list_filter = ("kind", "condition")
+    list_select_related = ("condition",)
+    search_fields = ("title", "authors", "journal", "doi", "pmid", "condition__title")
+    autocomplete_fields = ("condition",)
+    fields = (
+        "condition",
+        "sort_order",
+        "kind",
+        "authors",
+        "title",
+        "journal",
+        "year",
+        "volume",
+        "pages",
+        "doi",
+        "pmid",
+    )

@@ -1,0 +1,190 @@
+"""The patient-education library: one page per condition, with its references.
+
+Page text is stored as plain text, never HTML. The ``plain_text`` template
+filter (conditions/templatetags/conditions_tags.py) turns blank lines into
+paragraphs and lines starting with "- " into bullet lists, escaping everything.
+"""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .codes import validate_related_codes
+
+
+class ConditionGroup(models.TextChoices):
+    """How the library is grouped on /conditions/, in the order shown there."""
+
+    SPINE = "spine", _("Nerve compression in the spine")
+    NERVES = "nerves", _("Nerve problems elsewhere")
+    MUSCLE_JOINT = "muscle_joint", _("Muscle and joint causes")
+    SERIOUS = "serious", _("Emergencies and serious causes")
+
+
+#: The page sections, in the order a page shows them.
+SECTION_FIELDS = ("what_it_is", "symptoms", "causes", "assessment", "treatment", "urgent_help")
+
+
+class Condition(models.Model):
+    slug = models.SlugField(_("web address name"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    group = models.CharField(_("group"), max_length=20, choices=ConditionGroup.choices)
+    summary = models.TextField(
+        _("summary"),
+        max_length=400,
+        help_text=_("One or two plain sentences shown in the list and under the title."),
+    )
+    what_it_is = models.TextField(_("what it is"))
+    symptoms = models.TextField(_("common symptoms"))
+    causes = models.TextField(_("causes"))
+    assessment = models.TextField(_("how it is assessed"))
+    treatment = models.TextField(_("usual treatments"))
+    urgent_help = models.TextField(_("when to get urgent help"))
+    show_emergency_box = models.BooleanField(
+        _("show as an emergency"),
+        default=False,
+        help_text=_(
+            "Show the “when to get urgent help” text at the top of the page in a red "
+            "emergency box, with the emergency phone number."
+        ),
+    )
+    related_codes = models.JSONField(
+        _("related questionnaire answers"),
+        default=list,
+        blank=True,
+        validators=[validate_related_codes],
+        help_text=_(
+            "One per line. A code on its own means the patient answered yes "
+            "(leg_numbness); code=answer matches one answer (pain_pattern=back_of_leg, "
+            "weak_side=both, saddle_numbness=unsure)."
+        ),
+    )
+    is_published = models.BooleanField(
+        _("published"),
+        default=True,
+        help_text=_("Unpublished pages are hidden from patients; staff can still preview them."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
+    reviewed_on = models.DateField(
+        _("clinically reviewed on"),
+        null=True,
+        blank=True,
+        help_text=_("The date a clinician last checked this page. Leave empty if not yet."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last updated"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sort_order", "title"]
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(group__in=ConditionGroup.values),
+                name="conditions_condition_group_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(slug=""),
+                name="conditions_condition_slug_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("conditions:detail", kwargs={"slug": self.slug})
+
+    def sections(self) -> list[tuple[str, str, str]]:
+        """``(field name, heading, text)`` for each page section, in page order."""
+        return [
+            (name, self._meta.get_field(name).verbose_name, getattr(self, name))
+            for name in SECTION_FIELDS
+        ]
+
+
+class ReferenceKind(models.TextChoices):
+    ARTICLE = "article", _("Journal article")
+    GUIDELINE = "guideline", _("Guideline")
+
+
+doi_validator = RegexValidator(
+    r"^10\.\d{4,9}/\S+$",
+    _("Enter a DOI such as 10.1000/xyz123, without “https://doi.org/”."),
+)
+pmid_validator = RegexValidator(r"^[1-9]\d{0,8}$", _("Enter a PubMed ID: digits only."))
+
+
+class Reference(models.Model):
+    """One entry in a page's reference list.
+
+    A journal article must carry a DOI or a PubMed ID so readers can find it; a
+    guideline (for example NICE or GIRFT) may have neither.
+    """
+
+    condition = models.ForeignKey(
+        Condition,
+        on_delete=models.CASCADE,
+        related_name="references",
+        verbose_name=_("condition"),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=ReferenceKind.choices, default=ReferenceKind.ARTICLE
+    )
+    authors = models.CharField(
+        _("authors"),
+        max_length=500,
+        help_text=_("For a guideline, the organisation that wrote it."),
+    )
+    title = models.CharField(_("title"), max_length=500)
+    journal = models.CharField(
+        _("journal or publisher"), max_length=300, blank=True, help_text=_("Abbreviated name.")
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    volume = models.CharField(
+        _("volume (issue)"), max_length=40, blank=True, help_text=_("For example 54(3).")
+    )
+    pages = models.CharField(_("pages"), max_length=40, blank=True)
+    doi = models.CharField(_("DOI"), max_length=200, blank=True, validators=[doi_validator])
+    pmid = models.CharField(_("PubMed ID"), max_length=12, blank=True, validators=[pmid_validator])
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("reference")
+        verbose_name_plural = _("references")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=ReferenceKind.GUIDELINE) | ~Q(doi="") | ~Q(pmid=""),
+                name="conditions_reference_article_has_doi_or_pmid",
+                violation_error_message=_("A journal article needs a DOI or a PubMed ID."),
+            ),
+            models.CheckConstraint(
+                condition=Q(doi="") | Q(doi__startswith="10."),
+                name="conditions_reference_doi_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=1900) & Q(year__lte=2100),
+                name="conditions_reference_year_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authors} ({self.year}). {self.title}"
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
