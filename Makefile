@@ -25,6 +25,7 @@ install: $(STAMP)
 
 run: install
 	$(VPY) manage.py migrate --noinput
+	$(VPY) manage.py createcachetable
 	$(VPY) manage.py purge_intake_drafts
 	$(VPY) manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:8000/  (staff: http://127.0.0.1:8000/admin/)"

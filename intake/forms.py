@@ -238,9 +238,7 @@ class LegsForm(QuestionnaireStepForm):
         _("Is it hard to lift your whole leg?"),
         _("For example, climbing stairs or getting into a car."),
     )
-    balance_problems = yes_no_field(
-        _("Do you feel unsteady when you walk, or lose your balance?")
-    )
+    balance_problems = yes_no_field(_("Do you feel unsteady when you walk, or lose your balance?"))
 
     def clean_symptoms_started(self):
         day = self.cleaned_data["symptoms_started"]
@@ -252,9 +250,7 @@ class LegsForm(QuestionnaireStepForm):
         cleaned = super().clean()
         if cleaned.get("weak_side") in WEAK_SIDES:
             if not cleaned.get("weakness_onset"):
-                self.add_error(
-                    "weakness_onset", _("Please tell us how fast the weakness came on.")
-                )
+                self.add_error("weakness_onset", _("Please tell us how fast the weakness came on."))
             if not cleaned.get("weakness_trend"):
                 self.add_error("weakness_trend", _("Please tell us if the weakness is changing."))
         elif cleaned.get("weak_side") == "neither":
@@ -292,19 +288,17 @@ class PainForm(QuestionnaireStepForm):
         widget=forms.RadioSelect({"class": "pain-scale"}),
         error_messages={"required": REQUIRED_MESSAGE},
     )
-    leg_numbness = yes_no_field(
-        _("Do you have numbness, tingling or pins and needles in a leg?")
-    )
-    feet_numbness = yes_no_field(
-        _("Do both feet feel numb or burn, as if you were wearing socks?")
-    )
+    leg_numbness = yes_no_field(_("Do you have numbness, tingling or pins and needles in a leg?"))
+    feet_numbness = yes_no_field(_("Do both feet feel numb or burn, as if you were wearing socks?"))
     burning_pain = yes_no_field(
         _("Do you have burning, aching or sharp shooting pain in a leg?"),
         _("This kind of pain often comes from an irritated nerve."),
     )
     walking_pain = yes_no_field(
-        _("After walking for a while, do your legs hurt or get weak, and get better when "
-          "you sit down or bend forward?"),
+        _(
+            "After walking for a while, do your legs hurt or get weak, and get better when "
+            "you sit down or bend forward?"
+        ),
         _("Doctors call this neurogenic claudication."),
     )
 
@@ -314,9 +308,11 @@ class WarningSignsForm(QuestionnaireStepForm):
 
     saddle_numbness = yes_no_field(
         _("Is there any new numbness, tingling or odd feeling between your legs?"),
-        _("This means between your inner thighs, or around your genitals or back passage "
-          "(bottom). It may feel different when you wipe with toilet paper. A small patch, "
-          "or one side only, counts too."),
+        _(
+            "This means between your inner thighs, or around your genitals or back passage "
+            "(bottom). It may feel different when you wipe with toilet paper. A small patch, "
+            "or one side only, counts too."
+        ),
         unsure=True,
         red_flag=True,
     )
@@ -327,8 +323,10 @@ class WarningSignsForm(QuestionnaireStepForm):
     )
     bladder_sensation = yes_no_field(
         _("Have you lost the feeling of needing to pee?"),
-        _("For example, you cannot tell if your bladder is full or empty, or you cannot "
-          "feel the urine as you pass it."),
+        _(
+            "For example, you cannot tell if your bladder is full or empty, or you cannot "
+            "feel the urine as you pass it."
+        ),
         unsure=True,
         red_flag=True,
     )
@@ -344,15 +342,16 @@ class WarningSignsForm(QuestionnaireStepForm):
         red_flag=True,
     )
     bowel_incontinence = yes_no_field(
-        _("Have you newly lost control of your bowels, or can you not feel when you need "
-          "to poo?"),
+        _("Have you newly lost control of your bowels, or can you not feel when you need to poo?"),
         unsure=True,
         red_flag=True,
     )
     sexual_dysfunction = yes_no_field(
         _("Is there new numbness of your genitals, or a new problem with sex?"),
-        _("For example, new trouble getting an erection or less feeling during sex. "
-          "You can choose not to say."),
+        _(
+            "For example, new trouble getting an erection or less feeling during sex. "
+            "You can choose not to say."
+        ),
         red_flag=True,
         choices=[*YES_NO, ("unsure", _("I would rather not say"))],
     )
@@ -361,21 +360,25 @@ class WarningSignsForm(QuestionnaireStepForm):
 class HealthForm(QuestionnaireStepForm):
     diabetes = yes_no_field(_("Do you have diabetes?"), unsure=True)
     cancer_history = yes_no_field(_("Do you have cancer now, or have you had it in the past?"))
-    weight_loss = yes_no_field(
-        _("Have you lost weight recently without trying?")
-    )
+    weight_loss = yes_no_field(_("Have you lost weight recently without trying?"))
     fever = yes_no_field(
         _("Have you had a fever, chills or felt generally unwell along with the pain?")
     )
     infection_risk = yes_no_field(
-        _("Does any of this apply to you: you inject drugs, your immune system is weak, or "
-          "you recently had a spine operation, injection or infection?"),
-        _("A weak immune system can come from illness or from medicines such as steroids "
-          "or chemotherapy."),
+        _(
+            "Does any of this apply to you: you inject drugs, your immune system is weak, or "
+            "you recently had a spine operation, injection or infection?"
+        ),
+        _(
+            "A weak immune system can come from illness or from medicines such as steroids "
+            "or chemotherapy."
+        ),
     )
     recent_trauma = yes_no_field(
-        _("Have you recently had a fall, accident, sports injury or other injury to your "
-          "back or leg?")
+        _(
+            "Have you recently had a fall, accident, sports injury or other injury to your "
+            "back or leg?"
+        )
     )
     statin_use = yes_no_field(
         _("Do you take a statin?"),
@@ -429,8 +432,10 @@ STEPS: tuple[Step, ...] = (
     Step(
         "warning-signs",
         _("Important warning signs"),
-        _("We ask everyone these questions. They can feel personal, but they help us find "
-          "people who need care straight away. Please answer each one."),
+        _(
+            "We ask everyone these questions. They can feel personal, but they help us find "
+            "people who need care straight away. Please answer each one."
+        ),
         WarningSignsForm,
     ),
     Step(

@@ -205,9 +205,7 @@ def case_record_alert(*, case: Case, summary: str) -> CaseEvent:
     return CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.ALERT, summary=summary)
 
 
-def case_change_status(
-    *, case: Case, to_status: str, by: AbstractBaseUser, note: str = ""
-) -> Case:
+def case_change_status(*, case: Case, to_status: str, by: AbstractBaseUser, note: str = "") -> Case:
     """Move a case to another status if the transition map allows it, and record it."""
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
@@ -250,9 +248,7 @@ def case_assign(*, case: Case, assignee: AbstractBaseUser | None, by: AbstractBa
             case=case,
             kind=CaseEvent.Kind.ASSIGNMENT,
             author=by,
-            summary=(
-                f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
-            ),
+            summary=(f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."),
             before={"assigned_to": before.get_username() if before else None},
             after={"assigned_to": assignee.get_username() if assignee else None},
         )
@@ -304,8 +300,7 @@ def case_correct_answer(
             kind=CaseEvent.Kind.CORRECTION,
             author=by,
             summary=(
-                f"Answer “{code}” corrected; triage {before_triage['tier']} → "
-                f"{assessment.tier}."
+                f"Answer “{code}” corrected; triage {before_triage['tier']} → {assessment.tier}."
             ),
             text=reason,
             before={"answer": {code: old_value}, **before_triage},

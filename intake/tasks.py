@@ -41,7 +41,9 @@ def send_emergency_alert(case_id: int) -> bool:
     case = Case.objects.get(pk=case_id)
     recipients = settings.CLINIC_ALERT_EMAILS
     if not recipients:
-        logger.warning("Emergency case %s: CLINIC_ALERT_EMAILS is empty, no alert sent", case.reference)
+        logger.warning(
+            "Emergency case %s: CLINIC_ALERT_EMAILS is empty, no alert sent", case.reference
+        )
         case_record_alert(case=case, summary="No alert email sent: no alert addresses are set.")
         return False
     subject, body = emergency_alert_message(case)

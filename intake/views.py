@@ -15,7 +15,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
+from clinic.client_ip import client_ip_for_ratelimit
 from conditions.selectors import conditions_for_answers
 
 from . import triage
@@ -82,7 +84,9 @@ def _set_draft_cookie(response, raw_token: str):
     return response
 
 
-def _render_step(request, step: Step, form, draft, *, status=200, save_failed=False):
+def _render_step(
+    request, step: Step, form, draft, *, status=200, save_failed=False, rate_limited=False
+):
     index = STEPS.index(step)
     _details, answers = _collected_answers(draft) if draft else ({}, {})
     context = {
@@ -97,6 +101,7 @@ def _render_step(request, step: Step, form, draft, *, status=200, save_failed=Fa
         "emergency_codes": " ".join(sorted(EMERGENCY_YES_CODES)),
         "resumed": draft is not None and request.method == "GET" and bool(draft.data),
         "save_failed": save_failed,
+        "rate_limited": rate_limited,
     }
     return TemplateResponse(request, "intake/step.html", context, status=status)
 
@@ -106,6 +111,11 @@ def questionnaire_step(request, step: str = FIRST_STEP):
     step_def = STEP_BY_SLUG.get(step)
     if step_def is None or (step == FIRST_STEP and request.resolver_match.url_name == "step"):
         raise Http404
+    if request.method == "POST" and _over_rate_limit(request):
+        # Keep what was typed on the page and ask the patient to wait a moment.
+        form = step_def.form_class(data=request.POST)
+        form.is_valid()
+        return _render_step(request, step_def, form, None, status=429, rate_limited=True)
     try:
         return _questionnaire_step(request, step_def)
     except DatabaseError:
@@ -116,6 +126,22 @@ def questionnaire_step(request, step: str = FIRST_STEP):
         form = step_def.form_class(data=request.POST)
         form.is_valid()
         return _render_step(request, step_def, form, None, status=503, save_failed=True)
+
+
+def _over_rate_limit(request) -> bool:
+    try:
+        return is_ratelimited(
+            request,
+            group="intake",
+            key=client_ip_for_ratelimit,
+            rate=settings.CLINIC_INTAKE_RATE,
+            method="POST",
+            increment=True,
+        )
+    except DatabaseError:
+        # The counters live in the database; if it is down, the save below
+        # fails too and the patient gets the "could not save" page instead.
+        return False
 
 
 def _questionnaire_step(request, step: Step):
@@ -220,4 +246,3 @@ def server_error(request):
 
 def service_unavailable(request):
     return _error_page(request, "503.html", 503)
-

@@ -10,7 +10,12 @@ from django.utils import timezone
 from intake import triage
 from intake.demo import CALM_ANSWERS
 from intake.models import Case, Patient
-from intake.services import answers_for_triage, new_case_reference, normalise_last_name, normalise_phone
+from intake.services import (
+    answers_for_triage,
+    new_case_reference,
+    normalise_last_name,
+    normalise_phone,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

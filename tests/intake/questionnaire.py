@@ -72,9 +72,10 @@ def step_url(slug: str) -> str:
     return reverse("intake:step", kwargs={"step": slug})
 
 
-def post_step(client, slug: str, changes: dict | None = None, **extra):
-    data = {**STEP_DATA[slug], **(changes or {}), **extra}
-    return client.post(step_url(slug), data)
+def post_step(client, slug: str, changes: dict | None = None, **request_extra):
+    """Post one step's answers; ``request_extra`` goes to the request (e.g. REMOTE_ADDR)."""
+    data = {**STEP_DATA[slug], **(changes or {})}
+    return client.post(step_url(slug), data, **request_extra)
 
 
 def fill_all(client, changes: dict | None = None, *, stop_before: str | None = None):

@@ -198,9 +198,7 @@ def test_confirmation_is_private_to_the_submitting_browser(client):
 def test_returning_patient_gets_a_new_case_on_the_same_record(client):
     fill_all(client)
     client.post(reverse("intake:start_again"))
-    fill_all(
-        client, {"last_name": "ñandú-example", "phone": "(555) 010-0199", "first_name": "Zoe"}
-    )
+    fill_all(client, {"last_name": "ñandú-example", "phone": "(555) 010-0199", "first_name": "Zoe"})
     assert Case.objects.count() == 2
     assert Patient.objects.count() == 1
     assert Patient.objects.get().first_name == "Zoe"

@@ -13,4 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         cutoff = timezone.now() - datetime.timedelta(hours=settings.CLINIC_DRAFT_HOURS)
         deleted = draft_purge_expired(older_than=cutoff)
-        self.stdout.write(f"Deleted {deleted} unfinished questionnaire(s) untouched since {cutoff:%Y-%m-%d %H:%M %Z}.")
+        self.stdout.write(
+            f"Deleted {deleted} unfinished questionnaire(s) "
+            f"untouched since {cutoff:%Y-%m-%d %H:%M %Z}."
+        )

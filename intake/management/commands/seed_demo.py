@@ -38,7 +38,9 @@ class Command(BaseCommand):
                     details={
                         "first_name": first,
                         "last_name": last,
-                        "date_of_birth": datetime.date(1950 + created * 3, 1 + created, 1 + created),
+                        "date_of_birth": datetime.date(
+                            1950 + created * 3, 1 + created, 1 + created
+                        ),
                         "phone": f"555-01{created:02d}",
                         "email": f"{last.lower()}@example.com",
                     },
@@ -51,7 +53,9 @@ class Command(BaseCommand):
                 )
             created += 1
 
-        self.stdout.write(self.style.SUCCESS(f"Demo cases added: {created} (fake people, 555 numbers)."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo cases added: {created} (fake people, 555 numbers).")
+        )
         self.stdout.write(
             self.style.WARNING(
                 f"Demo staff login for http://127.0.0.1:8000/admin/\n"

@@ -1,0 +1,121 @@
+"""Every staff view of a case or patient, every admin change and every login is audited."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from audit.models import AuditEntry, AuditLogIsAppendOnly
+from tests.factories import CaseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_viewing_a_case_page_is_recorded_with_who_what_and_where(superuser_client, superuser):
+    case = CaseFactory()
+    before = AuditEntry.objects.count()
+    response = superuser_client.get(
+        reverse("admin:intake_case_change", args=[case.pk]),
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_USER_AGENT="TestBrowser/1.0",
+    )
+    assert response.status_code == 200
+    entry = AuditEntry.objects.filter(action="view").latest("pk")
+    assert AuditEntry.objects.count() == before + 1
+    assert entry.user == superuser
+    assert entry.object_type == "case"
+    assert entry.object_id == str(case.pk)
+    assert entry.object_label == case.reference
+    assert entry.ip_address == "203.0.113.9"
+    assert entry.user_agent == "TestBrowser/1.0"
+    assert entry.status_code == 200
+    # No health information in the log: the reference, not the patient's name.
+    assert case.patient.last_name not in str(entry.__dict__)
+
+
+def test_viewing_a_patient_page_is_recorded(superuser_client):
+    case = CaseFactory()
+    superuser_client.get(reverse("admin:intake_patient_change", args=[case.patient.pk]))
+    entry = AuditEntry.objects.latest("pk")
+    assert (entry.action, entry.object_type, entry.object_id) == (
+        "view",
+        "patient",
+        str(case.patient.pk),
+    )
+
+
+def test_the_red_flag_queue_is_one_entry_per_view_not_per_row(superuser_client):
+    CaseFactory.create_batch(5, changes={"saddle_numbness": "yes"})
+    before = AuditEntry.objects.count()
+    superuser_client.get(reverse("admin:intake_redflagcase_changelist"))
+    assert AuditEntry.objects.count() == before + 1
+    entry = AuditEntry.objects.latest("pk")
+    assert (entry.action, entry.object_type, entry.object_id) == ("list", "case", "")
+
+
+def test_browsing_content_pages_is_not_patient_data(superuser_client):
+    before = AuditEntry.objects.count()
+    superuser_client.get(reverse("admin:conditions_condition_changelist"))
+    assert AuditEntry.objects.count() == before
+
+
+def test_admin_changes_are_recorded(superuser_client):
+    user = UserFactory(username="someone")
+    superuser_client.post(
+        reverse("admin:auth_user_change", args=[user.pk]),
+        {
+            "username": "someone",
+            "is_active": "on",
+            "is_staff": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+        },
+    )
+    entry = AuditEntry.objects.filter(action="change").latest("pk")
+    assert entry.object_type == "auth_user"
+    assert entry.object_id == str(user.pk)
+
+
+def test_login_success_and_failure_are_recorded(client):
+    UserFactory(username="frontdesk1")
+    client.post(reverse("admin:login"), {"username": "frontdesk1", "password": "wrong-password"})
+    failed = AuditEntry.objects.get(action="login_failed")
+    assert failed.username == "frontdesk1"
+    assert "wrong-password" not in str(failed.__dict__)
+
+    client.post(
+        reverse("admin:login"),
+        {"username": "frontdesk1", "password": "correct-horse-battery-staple"},
+    )
+    assert AuditEntry.objects.filter(action="login", username="frontdesk1").exists()
+
+
+def test_audit_entries_cannot_be_changed_or_deleted():
+    entry = AuditEntry.objects.create(action="view", username="x")
+    entry.username = "y"
+    with pytest.raises(AuditLogIsAppendOnly):
+        entry.save()
+    with pytest.raises(AuditLogIsAppendOnly):
+        entry.delete()
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEntry.objects.filter(pk=entry.pk).update(username="z")
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEntry.objects.all().delete()
+
+
+def test_audit_admin_is_read_only_even_for_superusers(superuser_client):
+    entry = AuditEntry.objects.create(action="view", username="x")
+    assert superuser_client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
+    assert superuser_client.get(reverse("admin:audit_auditentry_add")).status_code == 403
+    response = superuser_client.post(
+        reverse("admin:audit_auditentry_delete", args=[entry.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_database_refuses_raw_update_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL only")
+    entry = AuditEntry.objects.create(action="view", username="x")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditentry SET username = 'y' WHERE id = %s", [entry.pk])
