@@ -1,0 +1,25 @@
+"""gunicorn settings for production: `gunicorn clinic.wsgi` reads this file.
+
+Every value can be overridden with the usual GUNICORN_CMD_ARGS or flags.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# The usual rule of thumb for sync workers: two per core, plus one.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+# A request that takes this long is stuck; the worker is restarted.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak can never build up.
+max_requests = 2000
+max_requests_jitter = 200
+# Access log to stdout, without query strings (they could hold search terms).
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
+errorlog = "-"
+# The TLS proxy in front sets X-Forwarded-Proto; trust it from these addresses.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
