@@ -18,6 +18,7 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, (OperationalError, InterfaceError)):
-            logger.error("Database unavailable: %s: %s", type(exception).__name__, exception)
+            # The type only: database error text can quote patient data.
+            logger.error("Database unavailable: %s", type(exception).__name__)
             return service_unavailable(request)
         return None
