@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_tasks_db",
     "audit",
     "intake",
     "conditions",
@@ -314,8 +315,20 @@ CLINIC_INTAKE_RATE = os.environ.get("CLINIC_INTAKE_RATE", "120/m")
 # Two-factor login: the issuer name shown in authenticator apps.
 OTP_TOTP_ISSUER = os.environ.get("CLINIC_NAME", "Spine and Nerve Clinic")
 
-# Background work (the emergency alert email).
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Background work (the emergency alert email). In production the task is a row
+# written in the same transaction as the case and run by `manage.py db_worker`,
+# so an alert survives the web process dying right after the commit.
+# Development and tests run tasks at once, in the request.
+_TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+CLINIC_TASK_BACKEND = os.environ.get("CLINIC_TASK_BACKEND", "immediate" if DEBUG else "database")
+if CLINIC_TASK_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"CLINIC_TASK_BACKEND={CLINIC_TASK_BACKEND!r}: use one of {', '.join(_TASK_BACKENDS)}."
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[CLINIC_TASK_BACKEND]}}
 
 # Logging: one JSON object per line in production (plain text in development),
 # each with the request id (X-Request-ID from the proxy, or a new one) so one

@@ -174,10 +174,9 @@ def _case_create(*, details, answers, submission_token, language) -> Case:
             after={"tier": assessment.tier, "flags": list(assessment.flags)},
         )
         if assessment.is_emergency:
-            from .tasks import send_emergency_alert
+            from .tasks import queue_emergency_alert
 
-            case_id = case.pk
-            transaction.on_commit(lambda: send_emergency_alert.enqueue(case_id=case_id))
+            queue_emergency_alert(case.pk)
     return case
 
 

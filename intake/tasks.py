@@ -4,8 +4,10 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.tasks import task
 from django.urls import reverse
+from django_tasks_db import DatabaseBackend
 
 from . import triage
 from .models import Case
@@ -55,3 +57,18 @@ def send_emergency_alert(case_id: int) -> bool:
         return False
     case_record_alert(case=case, summary=f"Alert email sent to {len(recipients)} address(es).")
     return True
+
+
+def queue_emergency_alert(case_id: int) -> None:
+    """Queue the alert so it goes out exactly when the case is really stored.
+
+    A backend that stores tasks in the database is given the task inside the
+    current transaction: the task row commits with the case (or not at all),
+    so a crash right after the commit cannot lose the alert. A backend that
+    runs tasks at once waits for the commit instead, so no email ever names a
+    case that was rolled back.
+    """
+    if isinstance(send_emergency_alert.get_backend(), DatabaseBackend):
+        send_emergency_alert.enqueue(case_id=case_id)
+    else:
+        transaction.on_commit(lambda: send_emergency_alert.enqueue(case_id=case_id))
