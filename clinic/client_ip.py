@@ -19,7 +19,8 @@ def client_ip(request) -> str:
         ]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    # Empty when unknown (e.g. an internal request): stored as NULL, never a fake address.
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def client_ip_for_ratelimit(group, request) -> str:

@@ -62,9 +62,9 @@ class CaseQuerySet(models.QuerySet):
         The order is the stored priority (computed by triage) then submission
         time, which the partial index ``case_red_flag_queue`` serves directly.
         """
-        return self.filter(
-            status__in=Case.OPEN_STATUSES, tier__in=triage.QUEUE_TIERS
-        ).order_by("priority", "submitted_at", "pk")
+        return self.filter(status__in=Case.OPEN_STATUSES, tier__in=triage.QUEUE_TIERS).order_by(
+            "priority", "submitted_at", "pk"
+        )
 
 
 class Case(models.Model):
@@ -123,6 +123,15 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-submitted_at"]
+        # Every write to a case goes through a service; each service has its own
+        # permission so staff roles can differ (intake/roles.py). The built-in
+        # "change case" permission is unused: the admin never edits a case directly.
+        permissions = [
+            ("change_case_status", "Can change the status of a case"),
+            ("assign_case", "Can assign a case to a staff member"),
+            ("add_case_note", "Can add a note to a case"),
+            ("correct_case_answers", "Can correct a case's answers (re-runs triage)"),
+        ]
         indexes = [
             models.Index(
                 fields=["priority", "submitted_at"],

@@ -160,10 +160,13 @@ def _questionnaire_step(request, step: Step):
         form = step.form_class(initial=stored) if stored else step.form_class()
         return _render_step(request, step, form, draft)
 
+    data = {name: request.POST.get(name, "") for name in step.form_class.base_fields}
+    if any("\x00" in value for value in data.values()):
+        # No keyboard types a NUL; PostgreSQL cannot store one. A malformed request.
+        return bad_request(request)
     raw_token = None
     if draft is None:
         draft, raw_token = draft_create()
-    data = {name: request.POST.get(name, "") for name in step.form_class.base_fields}
     draft_save_step(draft=draft, step=step.slug, data=data)
 
     index = STEPS.index(step)

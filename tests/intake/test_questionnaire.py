@@ -387,3 +387,9 @@ def test_every_step_page_renders(client, slug):
     response = client.get(step_url(slug))
     assert response.status_code == 200
     assert f"Step {STEP_ORDER.index(slug) + 1} of 5" in response.text
+
+
+def test_nul_characters_are_a_400_and_store_nothing(client):
+    response = post_step(client, "about", {"first_name": "Zo\x00ë"})
+    assert response.status_code == 400
+    assert IntakeDraft.objects.count() == 0

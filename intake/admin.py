@@ -1,0 +1,935 @@
+"""Staff screens: the red-flag queue, all cases, and patients.
+
+Nothing here writes to a case directly. The case page is read-only; each of its
+buttons posts to a small view (``CaseAdmin.get_urls``) that checks its own
+permission and calls one service from ``intake/services.py``, and the list
+actions call the same services. The admin therefore obeys the same rules
+(transition map, timeline entry in the same transaction) as everything else.
+
+Cases and patients come only from the questionnaire, so nobody can add or
+delete them here, and the timeline (``CaseEvent``) is not registered at all: it
+is shown read-only on the case page.
+"""
+
+import copy
+import datetime
+import logging
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, connections, transaction
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
+from django.utils.text import smart_split, unescape_string_literal
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from . import triage
+from .models import Case, Patient, RedFlagCase
+from .services import (
+    ALLOWED_TRANSITIONS,
+    CaseError,
+    case_add_note,
+    case_assign,
+    case_change_status,
+    case_correct_answer,
+)
+from .templatetags.intake_admin import (
+    Question,
+    answer_in_words,
+    answer_sections,
+    symptom_questions,
+    symptoms_began,
+    waited_for,
+)
+
+logger = logging.getLogger(__name__)
+
+PERM_CHANGE_STATUS = "intake.change_case_status"
+PERM_ASSIGN = "intake.assign_case"
+PERM_ADD_NOTE = "intake.add_case_note"
+PERM_CORRECT_ANSWERS = "intake.correct_case_answers"
+
+NOTE_MAX_LENGTH = 5000
+STYLESHEET = "intake/admin.css"
+
+
+def next_statuses(status: str) -> list[Case.Status]:
+    """The statuses a case may move to from ``status``, in the usual order of work."""
+    allowed = ALLOWED_TRANSITIONS.get(status, frozenset())
+    return [choice for choice in Case.Status if choice in allowed]
+
+
+def staff_display_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+# Search -----------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PHONE_LIKE = re.compile(r"^[0-9 +()./-]+$")
+MIN_PHONE_DIGITS = 4
+
+
+def search_terms(search_term: str) -> list[str]:
+    """Split a search box entry the way the admin does ("quoted words" stay together)."""
+    terms = []
+    for bit in smart_split(search_term):
+        if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+            bit = unescape_string_literal(bit)
+        if bit.strip():
+            terms.append(bit.strip())
+    return terms
+
+
+def patient_search_filter(search_term: str, text_fields: tuple[str, ...], patient_prefix: str) -> Q:
+    """Every term must match: text fields, or the date of birth, or the phone digits.
+
+    A date of birth typed as YYYY-MM-DD is an exact match on the date; digits
+    typed with or without spaces and dashes match the normalised phone number,
+    so "555 0100" finds "555-0100".
+    """
+    wanted = Q()
+    for term in search_terms(search_term):
+        matches = Q.create([(f"{name}__icontains", term) for name in text_fields], connector=Q.OR)
+        if _ISO_DATE.match(term):
+            try:
+                born = datetime.date.fromisoformat(term)
+            except ValueError:
+                pass
+            else:
+                matches |= Q(**{f"{patient_prefix}date_of_birth": born})
+        digits = re.sub(r"\D", "", term)
+        if _PHONE_LIKE.match(term) and len(digits) >= MIN_PHONE_DIGITS:
+            matches |= Q(**{f"{patient_prefix}phone_key__contains": digits})
+        wanted &= matches
+    return wanted
+
+
+class PatientSearchMixin:
+    """Search by the declared text fields plus date of birth and phone digits."""
+
+    patient_prefix = "patient__"
+
+    def get_search_results(self, request, queryset, search_term):
+        """Match names, reference and phone as text; also dates of birth and phone digits."""
+        if not search_term.strip():
+            return queryset, False
+        wanted = patient_search_filter(search_term, tuple(self.search_fields), self.patient_prefix)
+        return queryset.filter(wanted), False
+
+
+# Filters ---------------------------------------------------------------------
+
+
+class RedFlagFilter(admin.SimpleListFilter):
+    title = _("red flag")
+    parameter_name = "flag"
+
+    def lookups(self, request, model_admin):
+        return [(flag, triage.flag_label(flag)) for flag in triage.FLAG_ORDER]
+
+    def queryset(self, request, queryset):
+        flag = self.value()
+        if flag not in triage.FLAG_LABELS:
+            return queryset
+        if connections[queryset.db].features.supports_json_field_contains:
+            return queryset.filter(flags__contains=[flag])
+        # SQLite has no JSON containment: match the quoted code in the stored list.
+        return queryset.filter(flags__icontains=f'"{flag}"')
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = _("assigned to")
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Me")), ("nobody", _("Nobody")), ("others", _("Someone else"))]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "me":
+                return queryset.filter(assigned_to=request.user)
+            case "nobody":
+                return queryset.filter(assigned_to__isnull=True)
+            case "others":
+                return queryset.filter(assigned_to__isnull=False).exclude(assigned_to=request.user)
+        return queryset
+
+
+class OpenStatusFilter(admin.SimpleListFilter):
+    """Only the statuses a queued case can have (closed cases are never queued)."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(status.value, status.label) for status in Case.OPEN_STATUSES]
+
+    def queryset(self, request, queryset):
+        if self.value() in Case.OPEN_STATUSES:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+class QueueTierFilter(admin.SimpleListFilter):
+    title = _("tier")
+    parameter_name = "tier"
+
+    def lookups(self, request, model_admin):
+        return [(tier, Case.Tier(tier).label) for tier in triage.QUEUE_TIERS]
+
+    def queryset(self, request, queryset):
+        if self.value() in triage.QUEUE_TIERS:
+            return queryset.filter(tier=self.value())
+        return queryset
+
+
+# Columns and actions shared by the queue and the case list ----------------------
+
+
+class CaseColumnsMixin:
+    """List columns for a case, all read from the case and its select_related rows."""
+
+    @admin.display(description=_("tier"), ordering="priority")
+    def tier_in_words(self, case: Case) -> str:
+        overdue = (
+            format_html(' <strong class="case-overdue">{}</strong>', gettext("OVERDUE"))
+            if case.is_overdue
+            else ""
+        )
+        return format_html(
+            '<span class="case-tier case-tier-{}">{}</span>{}',
+            case.tier,
+            case.get_tier_display(),
+            overdue,
+        )
+
+    @admin.display(description=_("red flags"))
+    def flags_in_words(self, case: Case) -> str:
+        if not case.flags:
+            return gettext("none")
+        return format_html(
+            '<ul class="case-flag-list">{}</ul>',
+            format_html_join(
+                "", '<li class="case-flag">{}</li>', ((label,) for label in case.flag_labels)
+            ),
+        )
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_name(self, case: Case) -> str:
+        return str(case.patient)
+
+    @admin.display(description=_("age"))
+    def patient_age(self, case: Case) -> int:
+        return case.patient.age
+
+    @admin.display(description=_("date of birth"), ordering="patient__date_of_birth")
+    def patient_date_of_birth(self, case: Case) -> datetime.date:
+        return case.patient.date_of_birth
+
+    @admin.display(description=_("phone"))
+    def patient_phone(self, case: Case) -> str:
+        return case.patient.phone
+
+    @admin.display(description=_("waited for"), ordering="submitted_at")
+    def waited(self, case: Case) -> str:
+        return waited_for(case.submitted_at)
+
+    @admin.display(description=_("symptoms began"), ordering="-symptoms_started")
+    def symptoms_began_ago(self, case: Case) -> str:
+        return symptoms_began(case.symptoms_started)
+
+    @admin.display(description=_("assigned to"), ordering="assigned_to__username")
+    def assignee(self, case: Case) -> str:
+        return staff_display_name(case.assigned_to) or gettext("nobody")
+
+
+class CaseActionsMixin:
+    """List actions for the common moves; each calls a service, case by case.
+
+    A move the transition map refuses is reported for that case as a message
+    and the others still go ahead: one stale row never blocks the rest.
+    """
+
+    actions = [
+        "assign_to_me",
+        "mark_in_review",
+        "mark_contacted",
+        "mark_scheduled",
+        "mark_sent_to_emergency",
+        "mark_closed",
+    ]
+
+    def has_change_status_permission(self, request: HttpRequest) -> bool:
+        """May change a case's status (actions and the case page)."""
+        return request.user.has_perm(PERM_CHANGE_STATUS)
+
+    def has_assign_permission(self, request: HttpRequest) -> bool:
+        """May assign cases to staff."""
+        return request.user.has_perm(PERM_ASSIGN)
+
+    def _move_selected(self, request: HttpRequest, queryset: QuerySet, to_status: str) -> None:
+        label = Case.Status(to_status).label
+        moved = []
+        for case in queryset:
+            try:
+                case_change_status(case=case, to_status=to_status, by=request.user)
+            except CaseError as error:
+                self.message_user(
+                    request,
+                    gettext("%(reference)s not changed: %(reason)s")
+                    % {"reference": case.reference, "reason": error},
+                    messages.WARNING,
+                )
+            else:
+                moved.append(case.reference)
+        if moved:
+            self.message_user(
+                request,
+                gettext("Now “%(status)s”: %(references)s.")
+                % {"status": label, "references": ", ".join(moved)},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Assign to me"), permissions=["assign"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:
+        assigned = []
+        for case in queryset:
+            try:
+                case_assign(case=case, assignee=request.user, by=request.user)
+            except CaseError as error:
+                self.message_user(
+                    request,
+                    gettext("%(reference)s not assigned: %(reason)s")
+                    % {"reference": case.reference, "reason": error},
+                    messages.WARNING,
+                )
+            else:
+                assigned.append(case.reference)
+        if assigned:
+            self.message_user(
+                request,
+                gettext("Assigned to you: %(references)s.") % {"references": ", ".join(assigned)},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Mark in review"), permissions=["change_status"])
+    def mark_in_review(self, request, queryset):
+        self._move_selected(request, queryset, Case.Status.IN_REVIEW)
+
+    @admin.action(description=_("Mark contacted"), permissions=["change_status"])
+    def mark_contacted(self, request, queryset):
+        self._move_selected(request, queryset, Case.Status.CONTACTED)
+
+    @admin.action(description=_("Mark visit booked"), permissions=["change_status"])
+    def mark_scheduled(self, request, queryset):
+        self._move_selected(request, queryset, Case.Status.SCHEDULED)
+
+    @admin.action(description=_("Sent to emergency"), permissions=["change_status"])
+    def mark_sent_to_emergency(self, request, queryset):
+        self._move_selected(request, queryset, Case.Status.SENT_TO_EMERGENCY)
+
+    @admin.action(description=_("Close"), permissions=["change_status"])
+    def mark_closed(self, request, queryset):
+        self._move_selected(request, queryset, Case.Status.CLOSED)
+
+
+class ReadOnlyAdminMixin:
+    """Rows that only the questionnaire and the services create and change."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        """Cases and patients come only from the questionnaire."""
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """No raw editing: every change to a case goes through a service view."""
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Clinical records are never deleted from the admin."""
+        return False
+
+
+# The red-flag queue ------------------------------------------------------------
+
+
+class RedFlagQueueChangeList(ChangeList):
+    """The queue's list: always in the safe order, rows open the case page."""
+
+    def get_ordering(self, request, queryset):
+        """The queue's own order (priority, then longest waiting); ?o= is ignored.
+
+        Staff must never be able to sort a dangerous case off the top of the
+        queue, so column sorting is off and the order is not negotiable.
+        """
+        return list(RedFlagCase.objects.red_flag_queue().query.order_by)
+
+    def url_for_result(self, result) -> str:
+        """Link rows to the case page, which still works once a case leaves the queue."""
+        return reverse(
+            "admin:intake_case_change",
+            args=(quote(result.pk),),
+            current_app=self.model_admin.admin_site.name,
+        )
+
+
+@admin.register(RedFlagCase)
+class RedFlagCaseAdmin(
+    ReadOnlyAdminMixin, CaseActionsMixin, CaseColumnsMixin, PatientSearchMixin, admin.ModelAdmin
+):
+    """Open emergency and urgent cases, most dangerous and longest waiting first."""
+
+    list_display = (
+        "tier_in_words",
+        "reference",
+        "flags_in_words",
+        "patient_name",
+        "patient_age",
+        "patient_phone",
+        "waited",
+        "symptoms_began_ago",
+        "status",
+        "assignee",
+    )
+    list_display_links = ("reference",)
+    list_filter = (RedFlagFilter, OpenStatusFilter, AssignedFilter, QueueTierFilter)
+    list_select_related = ("patient", "assigned_to")
+    search_fields = ("reference", "patient__first_name", "patient__last_name", "patient__phone")
+    search_help_text = _("Reference, name, phone, or date of birth as YYYY-MM-DD.")
+    sortable_by = ()
+    ordering = None
+    list_per_page = 100
+    show_facets = admin.ShowFacets.NEVER
+
+    class Media:
+        css = {"all": (STYLESHEET,)}
+
+    def get_queryset(self, request):
+        """Only the queue (open, emergency or urgent), as one query on the partial index."""
+        return RedFlagCase.objects.red_flag_queue().select_related(*self.list_select_related)
+
+    def get_changelist(self, request, **kwargs):
+        """A changelist that keeps the queue's order and links rows to the case page."""
+        return RedFlagQueueChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        """The queue under its own name, using the full width so every column shows.
+
+        The navigation sidebar is left out here: staff read this page many times
+        a day, and status and assignee must be visible without scrolling sideways.
+        """
+        context = {"title": gettext("Red-flag queue"), "is_nav_sidebar_enabled": False}
+        return super().changelist_view(request, {**context, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """There is one case page; the queue's own change URL leads there."""
+        return HttpResponseRedirect(
+            reverse("admin:intake_case_change", args=(object_id,), current_app=self.admin_site.name)
+        )
+
+
+# All cases and the case page ----------------------------------------------------
+
+
+class CaseStatusForm(forms.Form):
+    to_status = forms.ChoiceField(
+        label=_("New status"),
+        error_messages={
+            "invalid_choice": _(
+                "That status cannot follow the case's current status. The page may be out "
+                "of date: nothing was changed."
+            ),
+            "required": _("Please choose the new status."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea({"rows": 2}),
+    )
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_status"].choices = [
+            (status.value, status.label) for status in next_statuses(case.status)
+        ]
+
+
+class CaseAssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Nobody"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (
+            get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+        )
+        self.fields["assignee"].label_from_instance = staff_display_name
+
+
+class CaseNoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"),
+        max_length=NOTE_MAX_LENGTH,
+        help_text=_("For example: called the patient, what they said, what was agreed."),
+        widget=forms.Textarea({"rows": 3}),
+        error_messages={"required": _("Please write the note.")},
+    )
+
+
+class CorrectionQuestionForm(forms.Form):
+    """Pick the question whose answer is to be corrected (sent with GET)."""
+
+    code = forms.ChoiceField(label=_("Question"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        grouped: dict[str, list[tuple[str, str]]] = {}
+        for code, question in symptom_questions().items():
+            grouped.setdefault(question.section, []).append((code, question.label))
+        self.fields["code"].choices = list(grouped.items())
+
+
+class CaseAnswerCorrectionForm(forms.Form):
+    """A new answer to one question, checked by that question's own form field."""
+
+    reason = forms.CharField(
+        label=_("Why is it being corrected?"),
+        max_length=1000,
+        help_text=_("For example: the patient explained on the phone that they meant “no”."),
+        widget=forms.Textarea({"rows": 3}),
+        error_messages={"required": _("Please say why the answer is being corrected.")},
+    )
+
+    def __init__(self, *args, question: Question, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.question = question
+        # The questionnaire's own field (label, choices, validation), shown first.
+        self.fields = {"value": copy.deepcopy(question.field), **self.fields}
+
+    def clean_value(self):
+        """Run the questionnaire step's own check for this question too (e.g. no future dates)."""
+        value = self.cleaned_data["value"]
+        step_check = getattr(self.question.form_class, f"clean_{self.question.code}", None)
+        if step_check is None:
+            return value
+        step_form = self.question.form_class()
+        step_form.cleaned_data = {self.question.code: value}
+        return step_check(step_form)
+
+
+@admin.register(Case)
+class CaseAdmin(
+    ReadOnlyAdminMixin, CaseActionsMixin, CaseColumnsMixin, PatientSearchMixin, admin.ModelAdmin
+):
+    """Every case, searchable; its page shows triage, answers and timeline, with buttons."""
+
+    list_display = (
+        "reference",
+        "patient_name",
+        "patient_date_of_birth",
+        "patient_phone",
+        "tier_in_words",
+        "flags_in_words",
+        "status",
+        "assignee",
+        "submitted_at",
+    )
+    list_filter = (
+        "tier",
+        "status",
+        ("submitted_at", admin.DateFieldListFilter),
+        RedFlagFilter,
+        AssignedFilter,
+    )
+    list_select_related = ("patient", "assigned_to")
+    search_fields = ("reference", "patient__first_name", "patient__last_name", "patient__phone")
+    search_help_text = _("Reference, name, phone, or date of birth as YYYY-MM-DD.")
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 100
+    # Several short fields per line keep the details to a few lines under the triage.
+    fieldsets = (
+        (
+            _("Patient"),
+            {
+                "fields": (
+                    ("patient_link", "patient_date_of_birth", "patient_age"),
+                    ("patient_phone", "patient_email"),
+                )
+            },
+        ),
+        (
+            _("Case"),
+            {
+                "fields": (
+                    ("reference", "status", "assignee"),
+                    ("submitted_at", "waited", "reviewed_at"),
+                    ("symptoms_started", "symptoms_began_ago", "appointment_date"),
+                    "language",
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "patient_link",
+        "patient_date_of_birth",
+        "patient_age",
+        "patient_phone",
+        "patient_email",
+        "reference",
+        "status",
+        "assignee",
+        "submitted_at",
+        "waited",
+        "reviewed_at",
+        "symptoms_started",
+        "symptoms_began_ago",
+        "appointment_date",
+        "language",
+    )
+
+    class Media:
+        css = {"all": (STYLESHEET,)}
+
+    def get_queryset(self, request):
+        """Cases with their patient and assignee in the same query."""
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    @admin.display(description=_("name"))
+    def patient_link(self, case: Case) -> str:
+        url = reverse(
+            "admin:intake_patient_change",
+            args=(case.patient_id,),
+            current_app=self.admin_site.name,
+        )
+        return format_html('<a href="{}">{}</a>', url, case.patient)
+
+    @admin.display(description=_("email"))
+    def patient_email(self, case: Case) -> str:
+        return case.patient.email or gettext("none given")
+
+    # The case page ---------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """Add triage, the service forms the user may use, the answers and the timeline."""
+        if obj is not None:
+            context.update(self.case_page_context(request, obj))
+            context["title"] = gettext("Case %(reference)s") % {"reference": obj.reference}
+            context["subtitle"] = str(obj.patient)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def case_page_context(self, request: HttpRequest, case: Case) -> dict:
+        user = request.user
+        can_change_status = user.has_perm(PERM_CHANGE_STATUS)
+        return {
+            "case": case,
+            "triage_tier": case.get_tier_display(),
+            "triage_flags": case.flag_labels,
+            "triage_reasons": case.reasons,
+            "answer_sections": answer_sections(case.answers, case.flags),
+            "related_pages": self.related_education_pages(case),
+            "timeline": case.events.select_related("author"),
+            "status_form": CaseStatusForm(case=case) if can_change_status else None,
+            "next_statuses": next_statuses(case.status) if can_change_status else [],
+            "assign_form": (
+                CaseAssignForm(initial={"assignee": case.assigned_to_id})
+                if user.has_perm(PERM_ASSIGN)
+                else None
+            ),
+            "note_form": CaseNoteForm() if user.has_perm(PERM_ADD_NOTE) else None,
+            "correction_question_form": (
+                CorrectionQuestionForm() if user.has_perm(PERM_CORRECT_ANSWERS) else None
+            ),
+        }
+
+    @staticmethod
+    def related_education_pages(case: Case) -> list:
+        """Education pages for the case's answers; never breaks the case page.
+
+        The pages are a convenience: if the library cannot be read, staff
+        still need the case, so the error is logged and the list left empty.
+        """
+        from conditions.selectors import conditions_for_answers
+
+        try:
+            with transaction.atomic():  # keeps an outer transaction usable on failure
+                return list(conditions_for_answers(case.answers))
+        except DatabaseError:
+            logger.exception("Related education pages could not be loaded for %s", case.reference)
+            return []
+
+    # Service views ---------------------------------------------------------
+
+    def get_urls(self):
+        """The case page's buttons: one POST-only view per service, before the default URLs."""
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/status/",
+                wrap(self.change_status_view),
+                name=f"{prefix}_status",
+            ),
+            path(
+                "<path:object_id>/assign/",
+                wrap(self.assign_view),
+                name=f"{prefix}_assign",
+            ),
+            path(
+                "<path:object_id>/note/",
+                wrap(self.add_note_view),
+                name=f"{prefix}_note",
+            ),
+            path(
+                "<path:object_id>/correct-answer/",
+                wrap(self.correct_answer_view),
+                name=f"{prefix}_correct_answer",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _case_for(self, request: HttpRequest, object_id: str, permission: str) -> Case:
+        """The case, if the user may see it and holds ``permission``; 403 or 404 otherwise."""
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        case = self.get_object(request, unquote(object_id))
+        if case is None:
+            raise Http404(gettext("No case with that ID."))
+        if not self.has_view_permission(request, case):
+            raise PermissionDenied
+        return case
+
+    def _back_to_case(self, case: Case, anchor: str = "") -> HttpResponseRedirect:
+        url = reverse(
+            "admin:intake_case_change", args=(quote(case.pk),), current_app=self.admin_site.name
+        )
+        return HttpResponseRedirect(url + (f"#{anchor}" if anchor else ""))
+
+    def _report_form_errors(self, request: HttpRequest, form: forms.Form, what: str) -> None:
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        self.message_user(request, f"{what} {problems}", messages.ERROR)
+
+    @method_decorator(require_POST)
+    def change_status_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Move the case to another status through ``case_change_status``."""
+        case = self._case_for(request, object_id, PERM_CHANGE_STATUS)
+        form = CaseStatusForm(request.POST, case=case)
+        if not form.is_valid():
+            self._report_form_errors(request, form, gettext("Status not changed."))
+            return self._back_to_case(case)
+        try:
+            case = case_change_status(
+                case=case,
+                to_status=form.cleaned_data["to_status"],
+                by=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except CaseError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                gettext("%(reference)s is now “%(status)s”.")
+                % {"reference": case.reference, "status": case.get_status_display()},
+                messages.SUCCESS,
+            )
+        return self._back_to_case(case)
+
+    @method_decorator(require_POST)
+    def assign_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Assign the case to the user ("Assign to me"), another staff member or nobody."""
+        case = self._case_for(request, object_id, PERM_ASSIGN)
+        if "assign_to_me" in request.POST:
+            assignee = request.user
+        else:
+            form = CaseAssignForm(request.POST)
+            if not form.is_valid():
+                self._report_form_errors(request, form, gettext("Not assigned."))
+                return self._back_to_case(case)
+            assignee = form.cleaned_data["assignee"]
+        if case.assigned_to_id == (assignee.pk if assignee else None):
+            self.message_user(request, gettext("Nothing changed: that is the current assignment."))
+            return self._back_to_case(case)
+        try:
+            case = case_assign(case=case, assignee=assignee, by=request.user)
+        except CaseError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                gettext("%(reference)s is now assigned to %(who)s.")
+                % {
+                    "reference": case.reference,
+                    "who": staff_display_name(assignee) or gettext("nobody"),
+                },
+                messages.SUCCESS,
+            )
+        return self._back_to_case(case)
+
+    @method_decorator(require_POST)
+    def add_note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Add a note (for example a phone call) to the case's timeline."""
+        case = self._case_for(request, object_id, PERM_ADD_NOTE)
+        form = CaseNoteForm(request.POST)
+        if not form.is_valid():
+            self._report_form_errors(request, form, gettext("Note not added."))
+            return self._back_to_case(case)
+        try:
+            case_add_note(case=case, text=form.cleaned_data["text"], by=request.user)
+        except CaseError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(request, gettext("Note added."), messages.SUCCESS)
+        return self._back_to_case(case, "case-timeline")
+
+    def correct_answer_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Show (GET) and apply (POST) a correction to one answer; triage runs again.
+
+        The question comes from ``?code=``; the new value is checked by that
+        question's own questionnaire field, and a reason is required.
+        """
+        case = self._case_for(request, object_id, PERM_CORRECT_ANSWERS)
+        question = symptom_questions().get(request.GET.get("code", ""))
+        if question is None:
+            self.message_user(
+                request, gettext("Please choose a question to correct."), messages.ERROR
+            )
+            return self._back_to_case(case)
+        current = case.answers.get(question.code)
+        if request.method == "POST":
+            form = CaseAnswerCorrectionForm(request.POST, question=question)
+            if form.is_valid():
+                return self._apply_correction(request, case, question, form)
+        else:
+            form = CaseAnswerCorrectionForm(
+                question=question, initial={"value": current} if current is not None else {}
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Correct an answer"),
+            "subtitle": f"{case.reference} · {case.patient}",
+            "original": case,
+            "case": case,
+            "question": question,
+            "current_answer": answer_in_words(question.code, current),
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/intake/case/correct_answer.html", context)
+
+    def _apply_correction(self, request, case, question, form) -> HttpResponse:
+        before_tier = case.get_tier_display()
+        try:
+            case = case_correct_answer(
+                case=case,
+                code=question.code,
+                value=form.cleaned_data["value"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except CaseError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return self._back_to_case(case)
+        self.message_user(
+            request,
+            gettext("Answer corrected. Triage: %(before)s → %(after)s.")
+            % {"before": before_tier, "after": case.get_tier_display()},
+            messages.SUCCESS,
+        )
+        if case.tier == triage.EMERGENCY:
+            self.message_user(
+                request,
+                gettext("This case is an EMERGENCY: make sure the patient is contacted now."),
+                messages.WARNING,
+            )
+        return self._back_to_case(case)
+
+
+# Patients -----------------------------------------------------------------------
+
+
+class PatientCaseInline(CaseColumnsMixin, admin.TabularInline):
+    """The patient's cases, newest first, each linking to its case page."""
+
+    model = Case
+    fields = ("reference", "submitted_at", "tier_in_words", "flags_in_words", "status", "assignee")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("cases")
+
+    def get_queryset(self, request):
+        """Newest first, with the assignee in the same query."""
+        return super().get_queryset(request).select_related("assigned_to").order_by("-submitted_at")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        """Cases come only from the questionnaire."""
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """Read-only: cases change through the case page's services."""
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Cases are never deleted."""
+        return False
+
+
+@admin.register(Patient)
+class PatientAdmin(ReadOnlyAdminMixin, PatientSearchMixin, admin.ModelAdmin):
+    """Patients, read-only (they come from the questionnaire), with their cases."""
+
+    list_display = ("__str__", "date_of_birth", "age", "phone", "case_count", "created_at")
+    search_fields = ("first_name", "last_name", "phone")
+    search_help_text = _("Name, phone, or date of birth as YYYY-MM-DD.")
+    patient_prefix = ""
+    fields = (
+        ("first_name", "last_name"),
+        ("date_of_birth", "age"),
+        ("phone", "email"),
+        "created_at",
+    )
+    readonly_fields = (
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "age",
+        "phone",
+        "email",
+        "created_at",
+    )
+    inlines = (PatientCaseInline,)
+
+    class Media:
+        css = {"all": (STYLESHEET,)}
+
+    def get_queryset(self, request):
+        """Patients with their number of cases counted in the same query."""
+        return super().get_queryset(request).annotate(number_of_cases=Count("cases"))
+
+    @admin.display(description=_("age"))
+    def age(self, patient: Patient) -> int:
+        return patient.age
+
+    @admin.display(description=_("cases"), ordering="number_of_cases")
+    def case_count(self, patient: Patient) -> int:
+        return patient.number_of_cases

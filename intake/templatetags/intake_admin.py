@@ -1,0 +1,257 @@
+"""Words for the staff screens: waiting times, answers in plain language, red flags.
+
+The admin (intake/admin.py) imports these helpers for its list columns and its
+case page; templates use the same ones as filters and tags, so a case reads
+the same wherever staff see it.
+"""
+
+import datetime
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django import forms, template
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from intake import triage
+from intake.forms import STEPS, QuestionnaireStepForm
+from intake.models import Case
+
+register = template.Library()
+
+#: The step whose answers are the patient's details, stored on Patient, not in answers.
+DETAILS_STEP = "about"
+
+#: Which answers raise each red flag, and with which values (SPEC "Red flags").
+#: Used to mark those answers on the case page; a test checks that every flag
+#: triage knows is listed here.
+_WEAK = frozenset({"left", "right", "both"})
+_YES = frozenset({triage.YES})
+_UNSURE = frozenset({triage.UNSURE})
+_BLADDER_CODES = (
+    "bladder_retention",
+    "bladder_sensation",
+    "bladder_stream",
+    "bladder_incontinence",
+)
+FLAG_ANSWERS: Mapping[str, Mapping[str, frozenset[str]]] = {
+    "saddle_numbness": {"saddle_numbness": _YES},
+    "bladder": dict.fromkeys(_BLADDER_CODES, _YES),
+    "bowel": {"bowel_incontinence": _YES},
+    "sexual": {"sexual_dysfunction": _YES},
+    "bilateral_weakness": {
+        "weak_side": frozenset({"both"}),
+        "weakness_onset": frozenset({"hours", "days"}),
+    },
+    "cancer_weakness": {"cancer_history": _YES, "weak_side": _WEAK},
+    "ces_unsure": {code: _UNSURE for code in triage.CES_CODES if code != "sexual_dysfunction"},
+    "progressive_weakness": {"weak_side": _WEAK, "weakness_trend": frozenset({"worse"})},
+    "infection": {"fever": _YES, "infection_risk": _YES, "back_pain": _YES},
+    "malignancy": {"cancer_history": _YES, "weight_loss": _YES, "back_pain": _YES},
+    "trauma": {"recent_trauma": _YES, "weak_side": _WEAK},
+    "foot_drop": {"foot_lift_difficulty": _YES},
+}
+
+
+# Time -----------------------------------------------------------------------
+
+
+@register.filter
+def waited_for(since: datetime.datetime | None, now: datetime.datetime | None = None) -> str:
+    """How long ago ``since`` was, as staff say it: "45 min", "2 h 15 min", "3 d 4 h"."""
+    if since is None:
+        return ""
+    minutes = max(int(((now or timezone.now()) - since).total_seconds() // 60), 0)
+    if minutes < 1:
+        return _("under 1 min")
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)d min") % {"minutes": minutes}
+
+
+@register.filter
+def symptoms_began(day: datetime.date | None, today: datetime.date | None = None) -> str:
+    """How long ago the symptoms began: "today", "3 days ago", "5 weeks ago"."""
+    if day is None:
+        return _("not given")
+    days = ((today or timezone.localdate()) - day).days
+    if days < 0:
+        return _("date is in the future")
+    if days == 0:
+        return _("today")
+    if days == 1:
+        return _("yesterday")
+    if days < 14:
+        return ngettext("%(count)d day ago", "%(count)d days ago", days) % {"count": days}
+    if days < 63:
+        weeks = days // 7
+        return ngettext("%(count)d week ago", "%(count)d weeks ago", weeks) % {"count": weeks}
+    if days < 730:
+        months = days // 30
+        return ngettext("%(count)d month ago", "%(count)d months ago", months) % {"count": months}
+    years = days // 365
+    return ngettext("%(count)d year ago", "%(count)d years ago", years) % {"count": years}
+
+
+# Counts for the admin index and the queue --------------------------------------
+
+
+@register.simple_tag
+def red_flag_counts() -> dict[str, int]:
+    """Open emergencies, how many are overdue, and open urgent cases (one query)."""
+    overdue_before = timezone.now() - datetime.timedelta(
+        minutes=settings.CLINIC_EMERGENCY_OVERDUE_MINUTES
+    )
+    is_emergency = Q(tier=triage.EMERGENCY)
+    return Case.objects.filter(status__in=Case.OPEN_STATUSES).aggregate(
+        emergencies=Count("pk", filter=is_emergency),
+        overdue=Count(
+            "pk",
+            filter=is_emergency & Q(reviewed_at__isnull=True, submitted_at__lt=overdue_before),
+        ),
+        urgent=Count("pk", filter=Q(tier=triage.URGENT)),
+    )
+
+
+@register.simple_tag
+def overdue_minutes() -> int:
+    return settings.CLINIC_EMERGENCY_OVERDUE_MINUTES
+
+
+# Answers in words -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """One symptom question of the questionnaire, found by its answer code."""
+
+    code: str
+    section: str
+    form_class: type[QuestionnaireStepForm]
+
+    @property
+    def field(self) -> forms.Field:
+        return self.form_class.base_fields[self.code]
+
+    @property
+    def label(self) -> str:
+        return str(self.field.label)
+
+
+@functools.cache
+def symptom_questions() -> dict[str, Question]:
+    """Every symptom question by code, in questionnaire order (patient details excluded)."""
+    return {
+        code: Question(code=code, section=str(step.title), form_class=step.form_class)
+        for step in STEPS
+        if step.slug != DETAILS_STEP
+        for code in step.form_class.base_fields
+    }
+
+
+def answer_in_words(code: str, value: object) -> str:
+    """A stored answer as the patient chose it ("Not sure", "Over a few days")."""
+    if value is None or value == "":
+        return _("Not answered")
+    question = symptom_questions().get(code)
+    choices = getattr(question.field, "choices", None) if question else None
+    if choices:
+        return str(dict((str(key), label) for key, label in choices).get(str(value), value))
+    return str(value)
+
+
+def flags_raised_by_answer(code: str, value: object, flags: list[str]) -> list[str]:
+    """The case's red flags (codes) that this answer helps raise."""
+    if not isinstance(value, str):
+        return []
+    value = value.strip().lower()
+    return [flag for flag in flags if value in FLAG_ANSWERS.get(flag, {}).get(code, ())]
+
+
+@dataclass
+class AnswerRow:
+    code: str
+    question: str
+    answer: str
+    red_flags: list[str] = field(default_factory=list)
+
+    @property
+    def is_red_flag(self) -> bool:
+        return bool(self.red_flags)
+
+
+@dataclass
+class AnswerSection:
+    title: str
+    rows: list[AnswerRow] = field(default_factory=list)
+
+
+def answer_sections(answers: Mapping[str, object], flags: list[str]) -> list[AnswerSection]:
+    """The answers grouped by questionnaire section, in words, red flags marked.
+
+    Every question is listed (an unasked one says so), and an answer whose code
+    is not in today's questionnaire is still shown, under "Other answers", so
+    nothing stored is hidden from staff.
+    """
+    sections: dict[str, AnswerSection] = {}
+    for code, question in symptom_questions().items():
+        value = answers.get(code)
+        section = sections.setdefault(question.section, AnswerSection(question.section))
+        section.rows.append(
+            AnswerRow(
+                code=code,
+                question=question.label,
+                answer=answer_in_words(code, value),
+                red_flags=[
+                    triage.flag_label(flag) for flag in flags_raised_by_answer(code, value, flags)
+                ],
+            )
+        )
+    unknown = [code for code in answers if code not in symptom_questions()]
+    if unknown:
+        other = sections.setdefault("other", AnswerSection(_("Other answers")))
+        other.rows.extend(AnswerRow(code, code, str(answers[code])) for code in unknown)
+    return list(sections.values())
+
+
+# The timeline -----------------------------------------------------------------
+
+
+def _value_in_words(key: str, value: object) -> list[tuple[str, str]]:
+    if key == "status":
+        label = Case.Status(value).label if value in Case.Status.values else value
+        return [(_("status"), str(label))]
+    if key == "tier":
+        label = Case.Tier(value).label if value in Case.Tier.values else value
+        return [(_("triage"), str(label))]
+    if key == "flags":
+        return [(_("red flags"), ", ".join(triage.flag_label(f) for f in value or []) or _("none"))]
+    if key == "assigned_to":
+        return [(_("assigned to"), value or _("nobody"))]
+    if key == "answer" and isinstance(value, Mapping):
+        questions = symptom_questions()
+        return [
+            (
+                _("answer to “%(question)s”")
+                % {"question": questions[code].label if code in questions else code},
+                answer_in_words(code, answer),
+            )
+            for code, answer in value.items()
+        ]
+    return [(key.replace("_", " "), str(value))]
+
+
+@register.filter
+def change_in_words(values: Mapping[str, object] | None) -> list[tuple[str, str]]:
+    """A timeline entry's stored before/after values as (what, value) pairs in words."""
+    if not isinstance(values, Mapping):
+        return []
+    return [pair for key, value in values.items() for pair in _value_in_words(key, value)]

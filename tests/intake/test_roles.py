@@ -1,0 +1,244 @@
+"""Staff roles: the groups, their permissions, and that the admin enforces them."""
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.urls import reverse
+
+from intake.roles import (
+    CLINIC_MANAGER,
+    CLINICIAN,
+    FRONT_DESK,
+    STAFF_ROLE_PERMISSIONS,
+    ensure_staff_roles,
+)
+from tests.factories import CaseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CASE_HANDLING = {
+    "intake.view_case",
+    "intake.view_redflagcase",
+    "intake.view_patient",
+    "intake.change_case_status",
+    "intake.assign_case",
+    "intake.add_case_note",
+}
+
+
+def staff_in(role: str, **kwargs):
+    """A staff member whose only permissions come from ``role``."""
+    ensure_staff_roles()  # idempotent; also repairs the groups after a database flush
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def group_permissions(role: str) -> set[str]:
+    return {
+        f"{app_label}.{codename}"
+        for app_label, codename in Group.objects.get(name=role).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    }
+
+
+def test_the_data_migration_created_the_three_roles():
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        FRONT_DESK,
+        CLINICIAN,
+        CLINIC_MANAGER,
+    }
+    assert group_permissions(FRONT_DESK) == CASE_HANDLING
+
+
+def test_front_desk_handles_cases_but_cannot_correct_answers_or_edit_content():
+    ensure_staff_roles()
+    permissions = group_permissions(FRONT_DESK)
+    assert permissions == CASE_HANDLING
+    assert "intake.correct_case_answers" not in permissions
+    assert not any(p.startswith(("conditions.", "auth.")) for p in permissions)
+
+
+def test_clinician_can_do_everything_on_cases_including_corrections():
+    ensure_staff_roles()
+    assert group_permissions(CLINICIAN) == CASE_HANDLING | {"intake.correct_case_answers"}
+
+
+def test_clinic_manager_edits_content_and_users_and_only_views_cases():
+    ensure_staff_roles()
+    permissions = group_permissions(CLINIC_MANAGER)
+    content = {
+        f"conditions.{codename}"
+        for codename in Permission.objects.filter(content_type__app_label="conditions")
+        .exclude(content_type__model__startswith="historical")
+        .values_list("codename", flat=True)
+    }
+    assert content, "the conditions app should have permissions"
+    assert content <= permissions
+    assert {"conditions.change_condition", "conditions.add_reference"} <= permissions
+    # Content history is evidence: viewable, never editable.
+    assert "conditions.view_historicalcondition" in permissions
+    assert "conditions.change_historicalcondition" not in permissions
+    assert "conditions.delete_historicalcondition" not in permissions
+    assert {"auth.change_user", "auth.add_user", "auth.change_group"} <= permissions
+    assert "auth.delete_user" not in permissions
+    intake = {p for p in permissions if p.startswith("intake.")}
+    assert intake == {"intake.view_case", "intake.view_redflagcase", "intake.view_patient"}
+
+
+def test_ensure_staff_roles_is_idempotent_and_keeps_extra_grants():
+    ensure_staff_roles()
+    extra = Permission.objects.get(codename="delete_user")
+    Group.objects.get(name=CLINIC_MANAGER).permissions.add(extra)
+    before = {role: group_permissions(role) for role in STAFF_ROLE_PERMISSIONS}
+
+    ensure_staff_roles()
+    ensure_staff_roles()
+
+    assert {role: group_permissions(role) for role in STAFF_ROLE_PERMISSIONS} == before
+    assert Group.objects.filter(name__in=STAFF_ROLE_PERMISSIONS).count() == 3
+
+
+def test_ensure_staff_roles_recreates_deleted_groups_and_permissions():
+    Group.objects.filter(name=FRONT_DESK).delete()
+    Permission.objects.filter(codename="assign_case").delete()
+
+    call_command("ensure_staff_roles", verbosity=0)
+
+    assert "intake.assign_case" in group_permissions(FRONT_DESK)
+
+
+def test_every_permission_a_role_names_exists():
+    ensure_staff_roles()
+    for names in STAFF_ROLE_PERMISSIONS.values():
+        for name in names:
+            app_label, codename = name.split(".")
+            found = Permission.objects.filter(content_type__app_label=app_label)
+            if codename != "*":
+                found = found.filter(codename=codename)
+            assert found.exists(), name
+
+
+# Enforced by the admin, not just hidden --------------------------------------------
+
+
+def case_url(case, name="change"):
+    return reverse(f"admin:intake_case_{name}", args=[case.pk])
+
+
+@pytest.mark.parametrize("role", [FRONT_DESK, CLINICIAN])
+def test_front_desk_and_clinicians_handle_cases(client, role):
+    client.force_login(staff_in(role))
+    case = CaseFactory(changes={"saddle_numbness": "yes"})
+
+    assert client.get(reverse("admin:intake_redflagcase_changelist")).status_code == 200
+    page = client.get(case_url(case))
+    assert page.status_code == 200
+    assert page.context["status_form"] is not None
+    assert page.context["assign_form"] is not None
+    assert page.context["note_form"] is not None
+
+    assert client.post(case_url(case, "assign"), {"assign_to_me": "1"}).status_code == 302
+    assert client.post(case_url(case, "note"), {"text": "Called."}).status_code == 302
+    assert client.post(case_url(case, "status"), {"to_status": "in_review"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == "in_review"
+    assert case.assigned_to is not None
+    assert case.events.count() == 3
+
+
+def test_front_desk_cannot_correct_answers(client):
+    client.force_login(staff_in(FRONT_DESK))
+    case = CaseFactory()
+    url = case_url(case, "correct_answer") + "?code=saddle_numbness"
+
+    assert client.get(case_url(case)).context["correction_question_form"] is None
+    assert client.get(url).status_code == 403
+    response = client.post(url, {"value": "yes", "reason": "Trying."})
+
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.answers["saddle_numbness"] == "no"
+
+
+def test_clinician_can_correct_answers(client):
+    client.force_login(staff_in(CLINICIAN))
+    case = CaseFactory()
+    url = case_url(case, "correct_answer") + "?code=saddle_numbness"
+
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"value": "yes", "reason": "Phone call."}).status_code == 302
+    case.refresh_from_db()
+    assert case.tier == "emergency"
+
+
+def test_clinic_manager_views_cases_but_cannot_change_them(client):
+    client.force_login(staff_in(CLINIC_MANAGER))
+    case = CaseFactory(changes={"saddle_numbness": "yes"})
+
+    assert client.get(reverse("admin:intake_redflagcase_changelist")).status_code == 200
+    page = client.get(case_url(case))
+    assert page.status_code == 200
+    for form in ("status_form", "assign_form", "note_form", "correction_question_form"):
+        assert page.context[form] is None
+    for name, data in [
+        ("status", {"to_status": "in_review"}),
+        ("assign", {"assign_to_me": "1"}),
+        ("note", {"text": "Hello"}),
+    ]:
+        assert client.post(case_url(case, name), data).status_code == 403
+    case.refresh_from_db()
+    assert case.status == "new"
+    assert case.assigned_to is None
+    assert not case.events.exists()
+
+
+def test_clinic_manager_cannot_use_the_queue_actions(client):
+    client.force_login(staff_in(CLINIC_MANAGER))
+    case = CaseFactory(changes={"saddle_numbness": "yes"})
+
+    response = client.post(
+        reverse("admin:intake_redflagcase_changelist"),
+        {"action": "mark_in_review", "_selected_action": [case.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert case.status == "new"
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"), [(FRONT_DESK, False), (CLINICIAN, False), (CLINIC_MANAGER, True)]
+)
+def test_only_the_clinic_manager_manages_users(client, role, allowed):
+    client.force_login(staff_in(role))
+    status = client.get(reverse("admin:auth_user_changelist")).status_code
+    assert status == (200 if allowed else 403)
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"), [(FRONT_DESK, False), (CLINICIAN, False), (CLINIC_MANAGER, True)]
+)
+def test_only_the_clinic_manager_edits_education_content(client, role, allowed):
+    condition_model = apps.get_model("conditions", "Condition")
+    if condition_model not in admin.site._registry:
+        pytest.skip("the conditions admin is not registered")
+    client.force_login(staff_in(role))
+    assert client.get(reverse("admin:conditions_condition_changelist")).status_code == (
+        200 if allowed else 403
+    )
+    assert client.get(reverse("admin:conditions_condition_add")).status_code == (
+        200 if allowed else 403
+    )
+
+
+def test_staff_without_a_role_see_no_cases(client):
+    client.force_login(UserFactory())
+    case = CaseFactory(changes={"saddle_numbness": "yes"})
+    assert client.get(reverse("admin:intake_redflagcase_changelist")).status_code == 403
+    assert client.get(case_url(case)).status_code == 403
+    assert client.post(case_url(case, "note"), {"text": "Hi"}).status_code == 403
