@@ -386,5 +386,8 @@ CLINIC_BASE_URL = os.environ.get("CLINIC_BASE_URL", "http://127.0.0.1:8000").rst
 CLINIC_REQUIRE_2FA = env_bool("CLINIC_REQUIRE_2FA", not DEBUG)
 # How long an unfinished questionnaire is kept for the patient to resume.
 CLINIC_DRAFT_HOURS = env_int("CLINIC_DRAFT_HOURS", 24)
+# A closed case's answers are removed this many days after its last activity
+# (about seven years by default; set it to what your jurisdiction requires).
+CLINIC_CASE_RETENTION_DAYS = env_int("CLINIC_CASE_RETENTION_DAYS", 2557)
 # An emergency case not reviewed this many minutes after submission is overdue.
 CLINIC_EMERGENCY_OVERDUE_MINUTES = env_int("CLINIC_EMERGENCY_OVERDUE_MINUTES", 15)

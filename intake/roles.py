@@ -49,10 +49,11 @@ STAFF_ROLE_PERMISSIONS: Mapping[str, tuple[str, ...]] = {
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
+        # Roles are defined here, in code: managers put people in them but cannot
+        # edit what a role may do (that would let them grant themselves anything).
         "auth.view_group",
-        "auth.add_group",
-        "auth.change_group",
-        "auth.delete_group",
+        # Read and filter the audit log (nobody can change it).
+        "audit.view_auditentry",
     ),
 }
 

@@ -5,7 +5,7 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from .models import IntakeDraft
+from .models import Case, IntakeDraft
 from .services import draft_token_hash
 
 
@@ -18,4 +18,14 @@ def draft_for_token(raw_token: str | None) -> IntakeDraft | None:
         IntakeDraft.objects.select_related("case")
         .filter(token_hash=draft_token_hash(raw_token), updated_at__gte=cutoff)
         .first()
+    )
+
+
+def cases_past_retention(*, now: datetime.datetime, retention_days: int):
+    """Closed cases untouched for longer than the retention period that still hold answers."""
+    cutoff = now - datetime.timedelta(days=retention_days)
+    return (
+        Case.objects.filter(status=Case.Status.CLOSED, updated_at__lt=cutoff)
+        .exclude(answers={}, reasons=[])
+        .order_by("pk")
     )

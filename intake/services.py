@@ -312,6 +312,30 @@ def case_correct_answer(
     return case
 
 
+def case_purge_answers(*, case: Case, retention_days: int) -> Case:
+    """Remove a closed case's answers and reasons under the retention policy.
+
+    The case row, its reference, tier, red-flag codes and timeline stay (the
+    record of what the clinic did); the patient's answers go. Recorded on the
+    timeline in the same transaction.
+    """
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status != Status.CLOSED:
+            raise CaseError("Only closed cases can have their answers removed.")
+        if not case.answers and not case.reasons:
+            return case
+        case.answers = {}
+        case.reasons = []
+        case.save(update_fields=["answers", "reasons", "updated_at"])
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.NOTE,
+            summary=f"Answers removed: closed for more than {retention_days} days.",
+        )
+    return case
+
+
 # Drafts -------------------------------------------------------------------
 
 

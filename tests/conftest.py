@@ -9,6 +9,8 @@ def _test_settings(settings):
     settings.CLINIC_ALERT_EMAILS = ["oncall@example.com"]
     settings.CLINIC_REQUIRE_2FA = False
     settings.SECURE_SSL_REDIRECT = False
+    # Real hashing is deliberately slow; tests only need it to be a hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

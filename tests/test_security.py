@@ -151,3 +151,58 @@ def test_rate_limit_uses_the_proxy_supplied_address(client, settings):
         )
         assert response.status_code == 302  # different patients behind one proxy
     assert Case.objects.count() == 0
+
+
+class TestStaffRoles:
+    """Permissions are enforced, not just hidden."""
+
+    @pytest.fixture
+    def member(self, client):
+        from django.contrib.auth.models import Group
+
+        def login_as(role):
+            user = UserFactory(username=role.lower().replace(" ", "-"))
+            user.groups.add(Group.objects.get(name=role))
+            client.force_login(user)
+            return user
+
+        return login_as
+
+    def test_front_desk_cannot_edit_content_or_read_the_audit_log(self, client, member):
+        member("Front desk")
+        assert client.get(reverse("admin:conditions_condition_add")).status_code == 403
+        assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 403
+        assert client.get(reverse("admin:auth_user_changelist")).status_code == 403
+        assert client.get(reverse("admin:intake_redflagcase_changelist")).status_code == 200
+
+    def test_clinic_manager_reads_the_audit_log_but_cannot_change_it(self, client, member):
+        member("Clinic manager")
+        assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
+        assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
+
+    def test_clinic_manager_cannot_grant_superuser_or_edit_a_superuser(self, client, member):
+        manager = member("Clinic manager")
+        boss = UserFactory(username="boss", is_superuser=True)
+        # A superuser's account can be viewed, not changed (or taken over).
+        response = client.post(
+            reverse("admin:auth_user_change", args=[boss.pk]),
+            {"username": "boss", "is_active": "", "is_staff": "on"},
+        )
+        assert response.status_code == 403
+        boss.refresh_from_db()
+        assert boss.is_active
+        password_url = reverse("admin:auth_user_password_change", args=[boss.pk])
+        assert client.get(password_url).status_code == 403
+        client.post(
+            reverse("admin:auth_user_change", args=[manager.pk]),
+            {
+                "username": manager.username,
+                "is_active": "on",
+                "is_staff": "on",
+                "is_superuser": "on",
+                "date_joined_0": "2026-01-01",
+                "date_joined_1": "10:00:00",
+            },
+        )
+        manager.refresh_from_db()
+        assert not manager.is_superuser

@@ -83,7 +83,10 @@ def test_clinic_manager_edits_content_and_users_and_only_views_cases():
     assert "conditions.view_historicalcondition" in permissions
     assert "conditions.change_historicalcondition" not in permissions
     assert "conditions.delete_historicalcondition" not in permissions
-    assert {"auth.change_user", "auth.add_user", "auth.change_group"} <= permissions
+    assert {"auth.change_user", "auth.add_user", "auth.view_group"} <= permissions
+    assert "audit.view_auditentry" in permissions
+    # Roles are defined in code; a manager cannot edit what a role may do.
+    assert not {"auth.change_group", "auth.add_group", "auth.delete_group"} & permissions
     assert "auth.delete_user" not in permissions
     intake = {p for p in permissions if p.startswith("intake.")}
     assert intake == {"intake.view_case", "intake.view_redflagcase", "intake.view_patient"}
