@@ -39,4 +39,4 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"removed answers of {case.reference}")
         verb = "Would remove" if dry_run else "Removed"
-        self.stdout.write(f"{verb} answers of closed cases older than {days} days: done ({purged}).")
+        self.stdout.write(f"{verb} answers of {purged} closed case(s) older than {days} days.")
