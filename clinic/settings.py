@@ -380,7 +380,10 @@ DJANGO_GUID = {
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "Spine and Nerve Clinic")
 CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "555-0100")
 CLINIC_EMERGENCY_NUMBER = os.environ.get("CLINIC_EMERGENCY_NUMBER", "911")
-CLINIC_ALERT_EMAILS = env_list("CLINIC_ALERT_EMAILS")
+# In development the alert goes to a made-up address and prints in the console.
+CLINIC_ALERT_EMAILS = env_list(
+    "CLINIC_ALERT_EMAILS", ["clinic-on-call@example.com"] if DEBUG else []
+)
 # Base URL used for links in alert emails, e.g. https://intake.example.org
 CLINIC_BASE_URL = os.environ.get("CLINIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 CLINIC_REQUIRE_2FA = env_bool("CLINIC_REQUIRE_2FA", not DEBUG)

@@ -9,6 +9,7 @@ class IntakeConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import checks  # noqa: F401  (registers the deploy checks)
         from .roles import ensure_staff_roles_after_migrate
 
         # Permissions of apps migrated after intake exist only once migrate

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "off",
     "DJANGO_ALLOWED_HOSTS": "intake.clinic.example",
+    "CLINIC_ALERT_EMAILS": "oncall@clinic.example",
+    "CLINIC_BASE_URL": "https://intake.clinic.example",
     "DATABASE_URL": "sqlite:////tmp/clinic-deploy-check.sqlite3",
 }
 
@@ -85,3 +87,12 @@ def test_production_settings_require_two_factor_login():
     result = run_manage("shell", "--no-imports", "-c", script, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_deploy_check_warns_when_nobody_would_get_emergency_alerts():
+    env = {**PRODUCTION_ENV, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64)}
+    env.pop("CLINIC_ALERT_EMAILS")
+    env["CLINIC_BASE_URL"] = "http://127.0.0.1:8000"
+    result = run_manage("check", "--deploy", env=env)
+    assert "intake.W001" in result.stderr + result.stdout
+    assert "intake.W002" in result.stderr + result.stdout

@@ -1,0 +1,27 @@
+"""Deployment checks (`manage.py check --deploy`) for settings the clinic depends on."""
+
+from django.conf import settings
+from django.core.checks import Warning, register
+
+
+@register(deploy=True)
+def alert_settings_check(app_configs, **kwargs):
+    problems = []
+    if not settings.CLINIC_ALERT_EMAILS:
+        problems.append(
+            Warning(
+                "CLINIC_ALERT_EMAILS is empty: nobody is emailed when an emergency case arrives.",
+                hint="Set it to the on-call addresses, comma-separated.",
+                id="intake.W001",
+            )
+        )
+    if not settings.CLINIC_BASE_URL.startswith("https://"):
+        problems.append(
+            Warning(
+                f"CLINIC_BASE_URL is {settings.CLINIC_BASE_URL!r}: links in alert emails "
+                "would not reach the site over HTTPS.",
+                hint="Set it to the public address, e.g. https://intake.example.org",
+                id="intake.W002",
+            )
+        )
+    return problems
