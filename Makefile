@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Development defaults; the environment can override any of them.
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test lint install check-migrations purge-drafts clean
+.PHONY: run test lint install check-migrations deploy-check purge-drafts clean
 
 $(STAMP): requirements.txt bin/find-python
 	@if [ -x $(VPY) ] && ! $(VPY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -40,6 +40,13 @@ lint: install
 
 check-migrations: install
 	$(VPY) manage.py makemigrations --check --dry-run
+
+# Run on a production host with its environment set (DJANGO_SECRET_KEY, DATABASE_URL, ...):
+# Django's deploy checks with debug off, then whether the code and database are in step.
+deploy-check: install
+	DJANGO_DEBUG=0 $(VPY) manage.py check --deploy --fail-level WARNING
+	DJANGO_DEBUG=0 $(VPY) manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=0 $(VPY) manage.py migrate --check
 
 purge-drafts: install
 	$(VPY) manage.py purge_intake_drafts
