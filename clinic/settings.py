@@ -249,6 +249,7 @@ SESSION_SAVE_EVERY_REQUEST = True  # 30 minutes idle, not 30 minutes in total
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "intake.views.csrf_failure"
 
 # Transport security. Behind the TLS proxy the app sees X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

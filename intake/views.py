@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
@@ -225,27 +226,70 @@ def start_again(request):
 
 # Error pages that never need the database and always give the clinic's phone.
 
+ERROR_PAGES = {
+    400: (
+        _("Sorry, we could not read that"),
+        _(
+            "Something in the page you sent did not look right, so nothing was saved from it. "
+            "Please go back and try again."
+        ),
+    ),
+    403: (
+        _("This page has expired"),
+        _(
+            "For your safety, forms stop working after a while or when cookies are blocked. "
+            "Please go back, reload the page and try again."
+        ),
+    ),
+    404: (
+        _("We cannot find that page"),
+        _("The page may have moved. You can start from our home page."),
+    ),
+    500: (
+        _("Sorry, something went wrong"),
+        _(
+            "The problem is on our side. Your earlier answers are kept on this device. "
+            "Please try again in a few minutes."
+        ),
+    ),
+    503: (
+        _("Sorry, the system is busy or down for a moment"),
+        _(
+            "Nothing has been lost from the answers you already saved. "
+            "Please try again in a few minutes."
+        ),
+    ),
+}
 
-def _error_page(request, template: str, status: int):
+
+def _error_page(request, status: int):
+    heading, message = ERROR_PAGES[status]
     context = {
+        "heading": heading,
+        "message": message,
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
         "CLINIC_EMERGENCY_NUMBER": settings.CLINIC_EMERGENCY_NUMBER,
     }
-    return render(request, template, context, status=status)
+    return render(request, "error.html", context, status=status)
 
 
 def bad_request(request, exception=None):
-    return _error_page(request, "400.html", 400)
+    return _error_page(request, 400)
+
+
+def csrf_failure(request, reason=""):
+    """A calm page instead of Django's technical one when a form's token has expired."""
+    return _error_page(request, 403)
 
 
 def page_not_found(request, exception=None):
-    return _error_page(request, "404.html", 404)
+    return _error_page(request, 404)
 
 
 def server_error(request):
-    return _error_page(request, "500.html", 500)
+    return _error_page(request, 500)
 
 
 def service_unavailable(request):
-    return _error_page(request, "503.html", 503)
+    return _error_page(request, 503)

@@ -393,3 +393,13 @@ def test_nul_characters_are_a_400_and_store_nothing(client):
     response = post_step(client, "about", {"first_name": "Zo\x00ë"})
     assert response.status_code == 400
     assert IntakeDraft.objects.count() == 0
+
+
+def test_expired_form_token_gets_a_calm_page(client):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(step_url("about"), {"first_name": "Zoë"})
+    assert response.status_code == 403
+    assert "This page has expired" in response.text
+    assert "555-0100" in response.text
