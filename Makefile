@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Development defaults; the environment can override any of them.
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test lint install check-migrations deploy-check purge-drafts clean
+.PHONY: run test screenshots lint install check-migrations deploy-check purge-drafts clean
 
 $(STAMP): requirements.txt bin/find-python
 	@if [ -x $(VPY) ] && ! $(VPY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -31,8 +31,16 @@ run: install
 	@echo "Serving on http://127.0.0.1:8000/  (staff: http://127.0.0.1:8000/admin/)"
 	$(VPY) manage.py runserver 127.0.0.1:8000
 
+# The browser tests (tests/browser) need Chromium: Debian's package, at /usr/bin/chromium
+# (CLINIC_CHROMIUM=... for another). Without it they are skipped and pytest says why.
 test: install
+	@command -v chromium >/dev/null 2>&1 || [ -x "$${CLINIC_CHROMIUM:-/usr/bin/chromium}" ] || \
+		echo "Note: Chromium not found, so the browser tests will be skipped (apt-get install chromium)."
 	$(VPY) -m pytest
+
+# Re-take the README's screenshots (docs/screenshots/) from a live test server.
+screenshots: install
+	CLINIC_UPDATE_SCREENSHOTS=1 CLINIC_REQUIRE_BROWSER=1 $(VPY) -m pytest -q tests/browser/test_screenshots.py
 
 lint: install
 	$(VENV)/bin/ruff check .
