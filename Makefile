@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 # Development defaults; the environment can override any of them.
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test screenshots lint install check-migrations deploy-check purge-drafts clean
+.PHONY: run test screenshots lint install check-migrations deploy-check purge-drafts clean \
+	bench bench-install bench-drop messages makemessages
 
 $(STAMP): requirements.txt bin/find-python
 	@if [ -x $(VPY) ] && ! $(VPY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -23,7 +24,7 @@ $(STAMP): requirements.txt bin/find-python
 
 install: $(STAMP)
 
-run: install
+run: install messages
 	$(VPY) manage.py migrate --noinput
 	$(VPY) manage.py createcachetable
 	$(VPY) manage.py purge_intake_drafts
@@ -33,7 +34,7 @@ run: install
 
 # The browser tests (tests/browser) need Chromium: Debian's package, at /usr/bin/chromium
 # (CLINIC_CHROMIUM=... for another). Without it they are skipped and pytest says why.
-test: install
+test: install messages
 	@command -v chromium >/dev/null 2>&1 || [ -x "$${CLINIC_CHROMIUM:-/usr/bin/chromium}" ] || \
 		echo "Note: Chromium not found, so the browser tests will be skipped (apt-get install chromium)."
 	$(VPY) -m pytest
@@ -55,6 +56,29 @@ deploy-check: install
 	DJANGO_DEBUG=0 $(VPY) manage.py check --deploy --fail-level WARNING
 	DJANGO_DEBUG=0 $(VPY) manage.py makemigrations --check --dry-run
 	DJANGO_DEBUG=0 $(VPY) manage.py migrate --check
+
+# Compile the translations (locale/*/LC_MESSAGES/django.po -> django.mo) with Babel:
+# no GNU gettext needed. The .mo files are build output and are not committed.
+messages: install
+	$(VENV)/bin/pybabel -q compile -d locale -D django
+
+# Developers only, after changing marked text (needs GNU gettext: apt-get install -y gettext):
+# update locale/es/LC_MESSAGES/django.po, then translate every new or fuzzy entry.
+makemessages: install
+	$(VPY) manage.py makemessages -l es --no-obsolete --add-location=file \
+		--ignore='tests/*' --ignore='bench/*' --ignore='docs/*' --ignore='staticfiles/*'
+
+bench-install: install
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+
+# Benchmarks (docs/performance.md). Needs PostgreSQL at 127.0.0.1:5432 (user postgres).
+# Seeds clinic_bench_1000 and clinic_bench_1000000 on first use (~2 GB, kept), then
+# prints every number and PASS/FAIL per target (~7 minutes). Restarts PostgreSQL once.
+bench: bench-install
+	$(VPY) -m bench
+
+bench-drop: install
+	$(VPY) -m bench --drop
 
 purge-drafts: install
 	$(VPY) manage.py purge_intake_drafts

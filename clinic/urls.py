@@ -7,7 +7,9 @@ urlpatterns = [
     path("", intake_views.landing, name="landing"),
     path("intake/", include("intake.urls")),
     path("conditions/", include("conditions.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("intake.api_urls")),
 ]
 
 handler400 = "intake.views.bad_request"

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import SECTION_FIELDS, Condition, Reference
+from .models import SECTION_FIELDS, Condition, Reference, translated_field_names
 from .services import condition_set_published
 
 
@@ -39,6 +39,10 @@ class RelatedCodesField(forms.CharField):
         return (initial or []) != self.to_python(data)
 
 
+#: The Spanish version of a page, edited beside the English one.
+SPANISH_FIELDS = translated_field_names("es")
+
+
 class ConditionAdminForm(forms.ModelForm):
     related_codes = RelatedCodesField(
         label=_("Related questionnaire answers"),
@@ -56,12 +60,14 @@ class ConditionAdminForm(forms.ModelForm):
             "sort_order",
             *SECTION_FIELDS,
             "show_emergency_box",
+            *SPANISH_FIELDS,
             "related_codes",
             "is_published",
             "reviewed_on",
         )
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
+            "summary_es": forms.Textarea(attrs={"rows": 3}),
         }
 
 
@@ -85,10 +91,18 @@ class ReferenceInline(admin.TabularInline):
 @admin.register(Condition)
 class ConditionAdmin(SimpleHistoryAdmin):
     form = ConditionAdminForm
-    list_display = ("title", "group", "is_published", "sort_order", "updated_at", "page_link")
+    list_display = (
+        "title",
+        "group",
+        "is_published",
+        "has_spanish",
+        "sort_order",
+        "updated_at",
+        "page_link",
+    )
     list_display_links = ("title",)
     list_filter = ("group", "is_published")
-    search_fields = ("title", "slug", "summary")
+    search_fields = ("title", "slug", "summary", "title_es", "summary_es")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("created_at", "updated_at")
     inlines = [ReferenceInline]
@@ -115,12 +129,28 @@ class ConditionAdmin(SimpleHistoryAdmin):
                 ),
             },
         ),
+        (
+            _("Spanish version"),
+            {
+                "description": _(
+                    "The same facts as the English page, in plain Spanish. Patients who "
+                    "choose Spanish see this version only when every field here is filled "
+                    "in; until then they see the English page with a note that it is only "
+                    "in English for now. References are shared by both versions."
+                ),
+                "fields": SPANISH_FIELDS,
+            },
+        ),
         (_("Links from the questionnaire"), {"fields": ("related_codes",)}),
         (
             _("Publishing"),
             {"fields": ("is_published", "reviewed_on", "created_at", "updated_at")},
         ),
     )
+
+    @admin.display(description=_("Spanish"), boolean=True)
+    def has_spanish(self, obj: Condition) -> bool:
+        return obj.has_translation("es")
 
     @admin.display(description=_("Page"))
     def page_link(self, obj: Condition) -> str:

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -27,6 +28,31 @@ class ConditionGroup(models.TextChoices):
 #: The page sections, in the order a page shows them.
 SECTION_FIELDS = ("what_it_is", "symptoms", "causes", "assessment", "treatment", "urgent_help")
 
+#: The language of the main text fields. Staff write every page in English first.
+BASE_LANGUAGE = "en"
+#: Other languages a page can also be written in. Each has its own copy of every
+#: translated field, named ``<field>_<language>`` (``title_es``), so staff edit
+#: both versions in the admin and the page history keeps both.
+TRANSLATION_LANGUAGES = ("es",)
+#: Everything a patient reads on a page (references stay as published).
+TRANSLATED_FIELDS = ("title", "summary", *SECTION_FIELDS)
+
+
+def translated_field_names(language: str) -> tuple[str, ...]:
+    """The names of the fields holding a page's text in ``language``."""
+    if language == BASE_LANGUAGE:
+        return TRANSLATED_FIELDS
+    return tuple(f"{name}_{language}" for name in TRANSLATED_FIELDS)
+
+
+def translation_annotation_name(language: str) -> str:
+    """The queryset annotation saying whether a page is complete in ``language``."""
+    return f"translation_complete_{language}"
+
+
+def _base_code(language: str | None) -> str:
+    return (language or BASE_LANGUAGE).split("-")[0].lower()
+
 
 class Condition(models.Model):
     slug = models.SlugField(_("web address name"), max_length=80, unique=True)
@@ -43,6 +69,31 @@ class Condition(models.Model):
     assessment = models.TextField(_("how it is assessed"))
     treatment = models.TextField(_("usual treatments"))
     urgent_help = models.TextField(_("when to get urgent help"))
+    # The Spanish version. A page is shown in Spanish only when every one of
+    # these is filled in; otherwise Spanish readers get the English page with a
+    # note saying so (a half-translated medical page would be worse).
+    title_es = models.CharField(
+        _("title (Spanish)"), max_length=200, blank=True, default="", db_default=""
+    )
+    summary_es = models.TextField(
+        _("summary (Spanish)"), max_length=400, blank=True, default="", db_default=""
+    )
+    what_it_is_es = models.TextField(
+        _("what it is (Spanish)"), blank=True, default="", db_default=""
+    )
+    symptoms_es = models.TextField(
+        _("common symptoms (Spanish)"), blank=True, default="", db_default=""
+    )
+    causes_es = models.TextField(_("causes (Spanish)"), blank=True, default="", db_default="")
+    assessment_es = models.TextField(
+        _("how it is assessed (Spanish)"), blank=True, default="", db_default=""
+    )
+    treatment_es = models.TextField(
+        _("usual treatments (Spanish)"), blank=True, default="", db_default=""
+    )
+    urgent_help_es = models.TextField(
+        _("when to get urgent help (Spanish)"), blank=True, default="", db_default=""
+    )
     show_emergency_box = models.BooleanField(
         _("show as an emergency"),
         default=False,
@@ -100,12 +151,67 @@ class Condition(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("conditions:detail", kwargs={"slug": self.slug})
 
+    # Languages --------------------------------------------------------------
+
+    def has_translation(self, language: str) -> bool:
+        """Whether every patient-facing field has text in ``language``.
+
+        List queries annotate this (see ``conditions.selectors``) so that their
+        deferred section texts are not loaded one page at a time.
+        """
+        language = _base_code(language)
+        if language == BASE_LANGUAGE:
+            return True
+        if language not in TRANSLATION_LANGUAGES:
+            return False
+        annotated = self.__dict__.get(translation_annotation_name(language))
+        if annotated is not None:
+            return bool(annotated)
+        return all(getattr(self, name).strip() for name in translated_field_names(language))
+
+    @property
+    def content_language(self) -> str:
+        """The language the page is shown in for the active language.
+
+        The active language when the page is complete in it, otherwise English.
+        """
+        language = _base_code(translation.get_language())
+        return language if self.has_translation(language) else BASE_LANGUAGE
+
+    @property
+    def is_language_fallback(self) -> bool:
+        """True when the patient's language is not English but the page is shown in English."""
+        return self.content_language != _base_code(translation.get_language())
+
+    def _text(self, name: str) -> str:
+        language = self.content_language
+        return getattr(self, name if language == BASE_LANGUAGE else f"{name}_{language}")
+
+    @property
+    def display_title(self) -> str:
+        """The title in the page's content language (what patients see)."""
+        return self._text("title")
+
+    @property
+    def display_summary(self) -> str:
+        return self._text("summary")
+
+    @property
+    def display_urgent_help(self) -> str:
+        return self._text("urgent_help")
+
     def sections(self) -> list[tuple[str, str, str]]:
-        """``(field name, heading, text)`` for each page section, in page order."""
-        return [
-            (name, self._meta.get_field(name).verbose_name, getattr(self, name))
-            for name in SECTION_FIELDS
-        ]
+        """``(field name, heading, text)`` for each page section, in page order.
+
+        Text and headings are in the page's content language, so an English
+        page shown to a Spanish reader is English throughout.
+        """
+        language = self.content_language
+        with translation.override(language):
+            return [
+                (name, str(self._meta.get_field(name).verbose_name), self._text(name))
+                for name in SECTION_FIELDS
+            ]
 
 
 class ReferenceKind(models.TextChoices):

@@ -3,14 +3,52 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from .codes import parse_related_code
-from .models import SECTION_FIELDS, Condition, ConditionGroup
+from .models import (
+    SECTION_FIELDS,
+    TRANSLATION_LANGUAGES,
+    Condition,
+    ConditionGroup,
+    translated_field_names,
+    translation_annotation_name,
+)
 
 #: At most this many pages are suggested after a questionnaire, so the list stays
 #: short enough to read; pages in the serious group are never dropped by the cap.
 MAX_SUGGESTED_CONDITIONS = 6
+
+
+#: The long texts a list of pages never shows, in every language.
+LONG_TEXT_FIELDS = (
+    *SECTION_FIELDS,
+    *(f"{name}_{language}" for language in TRANSLATION_LANGUAGES for name in SECTION_FIELDS),
+)
+
+
+def with_translation_flags(queryset: QuerySet[Condition]) -> QuerySet[Condition]:
+    """Annotate whether each page is complete in each language, for ``has_translation``.
+
+    Computed by the database, so a list can tell which pages have a Spanish
+    version without loading their (deferred) section texts.
+    """
+    flags = {}
+    for language in TRANSLATION_LANGUAGES:
+        missing = Q()
+        for name in translated_field_names(language):
+            missing |= Q(**{name: ""})
+        flags[translation_annotation_name(language)] = ExpressionWrapper(
+            ~missing, output_field=BooleanField()
+        )
+    return queryset.annotate(**flags)
+
+
+def listed_conditions() -> QuerySet[Condition]:
+    """Published pages with what a list shows: titles and summaries in every language."""
+    return with_translation_flags(
+        Condition.objects.filter(is_published=True).defer(*LONG_TEXT_FIELDS)
+    )
 
 
 def _answer_as_text(answer: object) -> str:
@@ -47,7 +85,7 @@ def conditions_for_answers(answers: Mapping[str, object]) -> list[Condition]:
     """
     if not answers:
         return []
-    candidates = Condition.objects.filter(is_published=True).defer(*SECTION_FIELDS)
+    candidates = listed_conditions()
     scored = []
     for condition in candidates:
         count = condition_match_count(condition.related_codes, answers)
@@ -75,7 +113,7 @@ def published_conditions_by_group() -> list[ConditionGroupListing]:
 
     One query; the long section texts are not loaded. Empty groups are left out.
     """
-    conditions = Condition.objects.filter(is_published=True).defer(*SECTION_FIELDS)
+    conditions = listed_conditions()
     by_group: dict[str, list[Condition]] = {value: [] for value in ConditionGroup.values}
     for condition in conditions:
         by_group.setdefault(condition.group, []).append(condition)

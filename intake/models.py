@@ -39,6 +39,9 @@ class Patient(models.Model):
                 name="patient_identity_unique",
             ),
         ]
+        # The patients list is in name order: without this index every view of
+        # it sorted every patient to show the first hundred.
+        indexes = [models.Index(fields=["last_name", "first_name"], name="patient_name")]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -136,6 +139,15 @@ class Case(models.Model):
             models.Index(
                 fields=["priority", "submitted_at"],
                 name="case_red_flag_queue",
+                condition=Q(status__in=["new", "in_review", "contacted"])
+                & Q(tier__in=["emergency", "urgent"]),
+            ),
+            # The red-flag summary on the queue and the admin index (open
+            # emergencies, overdue ones, open urgent cases) is counted from this
+            # index alone, however many closed cases the table holds.
+            models.Index(
+                fields=["tier", "reviewed_at", "submitted_at", "id"],
+                name="case_red_flag_summary",
                 condition=Q(status__in=["new", "in_review", "contacted"])
                 & Q(tier__in=["emergency", "urgent"]),
             ),

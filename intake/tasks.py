@@ -7,6 +7,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.tasks import task
 from django.urls import reverse
+from django.utils.translation import get_language_info
 from django_tasks_db import DatabaseBackend
 
 from . import triage
@@ -16,18 +17,36 @@ logger = logging.getLogger(__name__)
 
 
 def emergency_alert_message(case: Case) -> tuple[str, str]:
-    """Subject and body for the alert: reference, flags and a link, no other PHI."""
+    """Subject and body for the alert: reference, flags and a link, no other PHI.
+
+    Always in English for staff. When the patient answered in another language
+    (Spanish), the body says so, so whoever calls them can plan for it.
+    """
     flags = ", ".join(triage.flag_label(flag) for flag in case.flags) or "none recorded"
     link = settings.CLINIC_BASE_URL + reverse("admin:intake_case_change", args=[case.pk])
     subject = f"[{settings.CLINIC_NAME}] EMERGENCY intake {case.reference}"
+    language = patient_language_note(case.language)
     body = (
         f"An intake questionnaire was triaged as an emergency.\n\n"
         f"Case: {case.reference}\n"
         f"Red flags: {flags}\n"
-        f"Open the case: {link}\n\n"
+        + (f"Language: {language}\n" if language else "")
+        + f"Open the case: {link}\n\n"
         "Please review it now. Patient details are in the staff system only."
     )
     return subject, body
+
+
+def patient_language_note(language_code: str) -> str:
+    """For staff, in English: the language the patient used, when it is not English."""
+    code = (language_code or "").split("-")[0].lower()
+    if not code or code == "en":
+        return ""
+    try:
+        name = get_language_info(code)["name"]
+    except KeyError:
+        name = code
+    return f"the patient answered in {name} and may prefer to be spoken to in {name}."
 
 
 @task

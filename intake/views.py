@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 DRAFT_COOKIE = "clinic_intake"
 FIRST_STEP = STEPS[0].slug
 LAST_STEP = STEPS[-1].slug
+# A step's language switcher submits the step with action=language-<code>.
+LANGUAGE_ACTION_PREFIX = "language-"
 
 
 def landing(request):
@@ -165,13 +167,21 @@ def _questionnaire_step(request, step: Step):
     if any("\x00" in value for value in data.values()):
         # No keyboard types a NUL; PostgreSQL cannot store one. A malformed request.
         return bad_request(request)
+    language = _requested_language(request)
+    if language and draft is None and not any(data.values()):
+        # Nothing typed and nothing saved yet: change the language, start no draft.
+        return _set_language_cookie(HttpResponseRedirect(_step_url(step)), language)
     raw_token = None
     if draft is None:
         draft, raw_token = draft_create()
     draft_save_step(draft=draft, step=step.slug, data=data)
 
     index = STEPS.index(step)
-    if request.POST.get("action") == "back" and index > 0:
+    if language:
+        # Like Back, what was typed is saved unvalidated; the same step comes back
+        # in the chosen language with those answers filled in.
+        response = _set_language_cookie(HttpResponseRedirect(_step_url(step)), language)
+    elif request.POST.get("action") == "back" and index > 0:
         response = HttpResponseRedirect(_step_url(STEPS[index - 1]))
     else:
         form = step.form_class(data=data)
@@ -183,6 +193,30 @@ def _questionnaire_step(request, step: Step):
             response = _submit(draft)
     if raw_token:
         _set_draft_cookie(response, raw_token)
+    return response
+
+
+def _requested_language(request) -> str | None:
+    """The language a step's switcher button asks for (``action=language-es``), if any."""
+    action = request.POST.get("action", "")
+    if not action.startswith(LANGUAGE_ACTION_PREFIX):
+        return None
+    code = action.removeprefix(LANGUAGE_ACTION_PREFIX)
+    return code if code in dict(settings.LANGUAGES) else None
+
+
+def _set_language_cookie(response, language: str):
+    """Remember the patient's language the way Django's ``set_language`` view does."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
     return response
 
 

@@ -111,7 +111,12 @@ def red_flag_counts() -> dict[str, int]:
         minutes=settings.CLINIC_EMERGENCY_OVERDUE_MINUTES
     )
     is_emergency = Q(tier=triage.EMERGENCY)
-    return Case.objects.filter(status__in=Case.OPEN_STATUSES).aggregate(
+    # Only queue rows are counted, so the filter is the queue's own: PostgreSQL
+    # counts from the small partial index case_red_flag_summary, not from every
+    # open case.
+    return Case.objects.filter(
+        status__in=Case.OPEN_STATUSES, tier__in=triage.QUEUE_TIERS
+    ).aggregate(
         emergencies=Count("pk", filter=is_emergency),
         overdue=Count(
             "pk",

@@ -1,0 +1,84 @@
+"""Run every benchmark in turn and print a summary: ``python -m bench`` (``make bench``).
+
+    .venv/bin/python -m bench               # seed if needed, then all benchmarks
+    .venv/bin/python -m bench --reseed      # seed both databases again first
+    .venv/bin/python -m bench --drop        # drop every benchmark database and stop
+
+Seeding 1,000,000 cases takes about a minute and a half and about 2 GB of
+disk; the seeded databases are kept for the next run. Each benchmark runs in
+its own process and prints its own report; this prints which targets passed.
+"""
+
+import argparse
+import subprocess
+import sys
+import time
+
+import psycopg
+
+from . import common
+
+SMALL = 1_000
+LARGE = 1_000_000
+
+
+def seeded(name: str, cases: int) -> bool:
+    if not common.database_exists(name):
+        return False
+    try:
+        with psycopg.connect(common.database_url(name), connect_timeout=5) as conn:
+            found = conn.execute("SELECT count(*) FROM intake_case").fetchone()[0]
+    except psycopg.Error:
+        return False
+    return found >= cases
+
+
+def run(*module_and_args: str) -> bool:
+    started = time.perf_counter()
+    result = subprocess.run(  # noqa: S603 - our own benchmark modules
+        [sys.executable, "-m", *module_and_args], cwd=common.ROOT, check=False
+    )
+    print(f"({' '.join(module_and_args)}: {time.perf_counter() - started:.0f} s)", flush=True)
+    return result.returncode == 0
+
+
+def drop_all() -> None:
+    with common.admin_connection() as conn:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s",
+                [common.BENCH_PREFIX + "%"],
+            )
+        ]
+    for name in names:
+        common.drop_database(name)
+        print(f"dropped {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--drop", action="store_true")
+    args = parser.parse_args()
+    if args.drop:
+        drop_all()
+        return
+    small = f"{common.BENCH_PREFIX}_{SMALL}"
+    large = f"{common.BENCH_PREFIX}_{LARGE}"
+    results = {}
+    for name, cases in ((small, SMALL), (large, LARGE)):
+        if args.reseed or not seeded(name, cases):
+            results[f"seed {cases:,}"] = run("bench.seed", "--cases", str(cases))
+    results["admin lists"] = run("bench.admin_lists", "--small", small, "--large", large)
+    results["intake under load"] = run("bench.load")
+    results["intake under load, PostgreSQL restarted"] = run("bench.load", "--restart-postgres")
+    results["page weight"] = run("bench.page_weight")
+    common.heading("Summary")
+    for what, ok in results.items():
+        print(f"{'PASS' if ok else 'FAIL'}  {what}")
+    raise SystemExit(0 if all(results.values()) else 1)
+
+
+if __name__ == "__main__":
+    main()

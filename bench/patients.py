@@ -1,0 +1,39 @@
+"""Form data for one virtual patient's questionnaire (used by the load benchmark).
+
+Kept apart from the locustfile so it can be used without gevent's monkey-patching.
+"""
+
+import datetime
+import random
+
+from bench.seed import FIRST_NAMES, LAST_NAMES, random_answers
+from tests.intake.questionnaire import STEP_DATA, STEP_ORDER
+
+
+def step_path(slug: str) -> str:
+    return "/intake/" if slug == "about" else f"/intake/{slug}/"
+
+
+def questionnaire(rng: random.Random, phone: str) -> dict[str, dict[str, str]]:
+    """Form data for every step: a random, plausible patient with a unique phone."""
+    symptoms = random_answers(rng)
+    started = datetime.date.today() - datetime.timedelta(days=rng.randrange(0, 120))
+    symptoms.setdefault("weakness_onset", "")
+    symptoms.setdefault("weakness_trend", "")
+    symptoms["symptoms_started"] = started.isoformat()
+    symptoms["pain_score"] = str(rng.randrange(0, 11))
+    data = {}
+    for slug in STEP_ORDER:
+        fields = dict(STEP_DATA[slug])
+        for code in fields:
+            if code in symptoms:
+                fields[code] = str(symptoms[code])
+        data[slug] = fields
+    born = datetime.date(1935, 1, 1) + datetime.timedelta(days=rng.randrange(70 * 365))
+    data["about"].update(
+        first_name=rng.choice(FIRST_NAMES),
+        last_name=rng.choice(LAST_NAMES),
+        date_of_birth=born.isoformat(),
+        phone=phone,
+    )
+    return data

@@ -1,0 +1,14 @@
+"""The project's own settings, for benchmarks only.
+
+Identical to ``clinic.settings`` except that the collected static files go to
+``BENCH_STATIC_ROOT`` (a temporary folder made by the benchmark) instead of the
+work tree's ``staticfiles/``. Everything else, including DEBUG, the database
+and the task backend, comes from the same environment variables as production.
+"""
+
+import os
+
+from clinic.settings import *  # noqa: F403
+from clinic.settings import STATIC_ROOT as _PROJECT_STATIC_ROOT
+
+STATIC_ROOT = os.environ.get("BENCH_STATIC_ROOT") or _PROJECT_STATIC_ROOT

@@ -1,0 +1,372 @@
+"""The questionnaire and each case's answers as HL7 FHIR R4 (4.0.1) resources.
+
+Plain dicts ready for JSON, built straight from the questionnaire's forms
+(``intake.forms.STEPS``) so the FHIR ``Questionnaire`` can never drift from
+what patients are asked:
+
+- every question's ``linkId`` is its SPEC answer code (the form field name),
+  grouped by step (group ``linkId`` = the step's slug);
+- choices are ``answerOption.valueCoding`` in code systems of our own under
+  ``CLINIC_BASE_URL/fhir/CodeSystem/``;
+- the weakness details carry ``enableWhen`` (asked only when a leg is weak).
+
+A case becomes a ``Bundle`` (type ``collection``) holding the ``Patient`` and a
+``QuestionnaireResponse`` whose items mirror the questionnaire; a question
+without an answer (optional, not asked, or removed by the retention purge) is
+left out, never sent empty. Resource ids are stable UUIDs derived from our own
+keys, so exporting the same case twice gives the same ids.
+
+The output is checked against the FHIR R4 model (``fhir.resources``) in the
+tests; the app itself needs no FHIR library to produce it.
+"""
+
+import datetime
+import logging
+import unicodedata
+import uuid
+from collections.abc import Mapping
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from .forms import STEPS, WEAK_SIDES
+from .models import Case, CaseEvent, Patient
+from .summary import CLINICAL_LABELS
+
+logger = logging.getLogger(__name__)
+
+FHIR_VERSION = "4.0.1"
+#: The media type FHIR servers send and expect for R4 JSON.
+FHIR_JSON = "application/fhir+json; fhirVersion=4.0"
+
+QUESTIONNAIRE_ID = "intake"
+#: Raise when a question, its choices or its wording changes in a way that
+#: changes what an answer means; stored answers name the version they answered.
+QUESTIONNAIRE_VERSION = "1"
+
+_ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
+_ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
+_MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
+_MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+
+#: Choice questions that all share the yes / no (/ not sure) answer codes.
+_YES_NO_CODES = frozenset({"yes", "no", "unsure"})
+
+
+def _base_url() -> str:
+    return settings.CLINIC_BASE_URL.rstrip("/")
+
+
+def questionnaire_url() -> str:
+    """The questionnaire's canonical URL (the staff API serves it there)."""
+    return f"{_base_url()}/api/fhir/Questionnaire/{QUESTIONNAIRE_ID}"
+
+
+def questionnaire_canonical() -> str:
+    return f"{questionnaire_url()}|{QUESTIONNAIRE_VERSION}"
+
+
+def code_system_url(name: str) -> str:
+    return f"{_base_url()}/fhir/CodeSystem/{name}"
+
+
+def question_code_system() -> str:
+    """The code system whose codes are the questions' answer codes."""
+    return code_system_url("intake-question")
+
+
+def case_reference_system() -> str:
+    return f"{_base_url()}/fhir/NamingSystem/case-reference"
+
+
+def _stable_id(kind: str, key: object) -> str:
+    """A UUID for one of our records, the same on every export from this clinic."""
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, _base_url())
+    return str(uuid.uuid5(namespace, f"{kind}/{key}"))
+
+
+# The questionnaire ------------------------------------------------------------
+
+#: Every question of every step, by answer code.
+STEPS_FIELDS: Mapping[str, forms.Field] = {
+    code: form_field for step in STEPS for code, form_field in step.form_class.base_fields.items()
+}
+
+
+def _choices(form_field: forms.Field) -> list[tuple[str, str]]:
+    return [(str(value), str(label)) for value, label in getattr(form_field, "choices", [])]
+
+
+def item_type(form_field: forms.Field) -> str:
+    """The FHIR item type for one of the questionnaire's form fields."""
+    if isinstance(form_field, forms.BooleanField):
+        return "boolean"
+    if isinstance(form_field, forms.TypedChoiceField) and form_field.coerce is int:
+        return "integer"
+    if isinstance(form_field, forms.ChoiceField):
+        return "choice"
+    if isinstance(form_field, forms.DateField):
+        return "date"
+    if isinstance(form_field, forms.CharField) and isinstance(form_field.widget, forms.Textarea):
+        return "text"
+    return "string"
+
+
+def answer_system(code: str, form_field: forms.Field) -> str:
+    """The code system of a choice question's answers.
+
+    Yes / no / not sure questions share one; the others have their own, named
+    after the question (``weak-side``, ``pain-pattern``, ...).
+    """
+    if {value for value, _label in _choices(form_field)} <= _YES_NO_CODES:
+        return code_system_url("yes-no-unsure")
+    return code_system_url(code.replace("_", "-"))
+
+
+def _enable_when(code: str) -> list[dict] | None:
+    """Weakness details are asked only when a leg is weak (SPEC "Your legs")."""
+    if code not in ("weakness_onset", "weakness_trend"):
+        return None
+    weak_side = STEPS_FIELDS["weak_side"]
+    neither = {"system": answer_system("weak_side", weak_side), "code": "neither"}
+    return [{"question": "weak_side", "operator": "!=", "answerCoding": neither}]
+
+
+def _question_item(code: str, form_field: forms.Field) -> dict:
+    kind = item_type(form_field)
+    item: dict = {
+        "linkId": code,
+        "code": [
+            {
+                "system": question_code_system(),
+                "code": code,
+                "display": str(CLINICAL_LABELS.get(code, form_field.label)),
+            }
+        ],
+        "text": str(form_field.label),
+        "type": kind,
+    }
+    enable_when = _enable_when(code)
+    if enable_when:
+        item["enableWhen"] = enable_when
+    # A conditional question is required whenever it is shown; FHIR's
+    # "required" applies only while the item is enabled, which says exactly that.
+    item["required"] = bool(form_field.required or enable_when)
+    if kind == "integer":
+        values = [int(value) for value, _label in _choices(form_field)]
+        item["extension"] = [
+            {"url": _MIN_VALUE, "valueInteger": min(values)},
+            {"url": _MAX_VALUE, "valueInteger": max(values)},
+        ]
+    elif kind == "choice":
+        system = answer_system(code, form_field)
+        item["answerOption"] = [
+            {"valueCoding": {"system": system, "code": value, "display": label}}
+            for value, label in _choices(form_field)
+        ]
+    elif kind in ("string", "text") and getattr(form_field, "max_length", None):
+        item["maxLength"] = form_field.max_length
+    if form_field.help_text:
+        item["item"] = [
+            {
+                "linkId": f"{code}.help",
+                "text": str(form_field.help_text),
+                "type": "display",
+                "extension": [
+                    {
+                        "url": _ITEM_CONTROL,
+                        "valueCodeableConcept": {
+                            "coding": [
+                                {"system": _ITEM_CONTROL_SYSTEM, "code": "help", "display": "Help"}
+                            ]
+                        },
+                    }
+                ],
+            }
+        ]
+    return item
+
+
+def questionnaire_resource() -> dict:
+    """The questionnaire as a FHIR R4 ``Questionnaire``: one group per step."""
+    return {
+        "resourceType": "Questionnaire",
+        "id": QUESTIONNAIRE_ID,
+        "url": questionnaire_url(),
+        "version": QUESTIONNAIRE_VERSION,
+        "name": "LegWeaknessBackPainIntake",
+        "title": "Leg weakness and back pain intake questionnaire",
+        "status": "active",
+        "subjectType": ["Patient"],
+        "publisher": settings.CLINIC_NAME,
+        "description": (
+            "Symptom questionnaire patients fill in before their visit: leg weakness, "
+            "pain and feeling, cauda equina warning signs and health background. "
+            "Question linkIds are the clinic's stable answer codes."
+        ),
+        "item": [
+            {
+                "linkId": step.slug,
+                "text": str(step.title),
+                "type": "group",
+                "item": [
+                    _question_item(code, form_field)
+                    for code, form_field in step.form_class.base_fields.items()
+                ],
+            }
+            for step in STEPS
+        ],
+    }
+
+
+# A case -----------------------------------------------------------------------
+
+
+def _fhir_string(value: object) -> str | None:
+    """Text as FHIR allows it: no control characters but tab and line breaks; never blank."""
+    text = "".join(
+        char
+        for char in str(value)
+        if char in "\t\r\n" or unicodedata.category(char) not in ("Cc", "Cs")
+    )
+    return text if text.strip() else None
+
+
+def _as_date(value: object) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _answer(code: str, value: object) -> dict | None:
+    """One stored answer as a QuestionnaireResponse answer, or None to leave it out."""
+    if value is None or value == "":
+        return None
+    form_field = STEPS_FIELDS[code]
+    kind = item_type(form_field)
+    if kind == "boolean":
+        return {"valueBoolean": bool(value)}
+    if kind == "integer":
+        if isinstance(value, int) or str(value).strip().isdigit():
+            return {"valueInteger": int(value)}
+    elif kind == "choice":
+        labels = dict(_choices(form_field))
+        chosen = str(value).strip().lower()
+        if chosen in labels:
+            system = answer_system(code, form_field)
+            return {"valueCoding": {"system": system, "code": chosen, "display": labels[chosen]}}
+    elif kind == "date":
+        day = _as_date(value)
+        if day is not None:
+            return {"valueDate": day.isoformat()}
+    else:
+        text = _fhir_string(value)
+        return {"valueString": text} if text else None
+    # A stored value the question cannot hold (hand-edited, or from an older
+    # questionnaire): keep it readable rather than drop what the patient said.
+    logger.warning("Answer to %s does not fit its question type; sent as text", code)
+    text = _fhir_string(value)
+    return {"valueString": text} if text else None
+
+
+def _details(case: Case) -> dict[str, object]:
+    """The "About you" answers, as held on the patient and the case."""
+    patient = case.patient
+    return {
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "date_of_birth": patient.date_of_birth,
+        "phone": patient.phone,
+        "email": patient.email,
+        "appointment_date": case.appointment_date,
+        "consent": True if case.consented_at else None,
+    }
+
+
+def _response_items(case: Case) -> list[dict]:
+    answers = dict(case.answers or {})
+    answers.update(_details(case))
+    weak = answers.get("weak_side") in WEAK_SIDES
+    groups = []
+    for step in STEPS:
+        items = []
+        for code, form_field in step.form_class.base_fields.items():
+            if code in ("weakness_onset", "weakness_trend") and not weak:
+                continue  # not enabled: FHIR forbids answers to disabled items
+            answer = _answer(code, answers.get(code))
+            if answer is not None:
+                items.append({"linkId": code, "text": str(form_field.label), "answer": [answer]})
+        if items:
+            groups.append({"linkId": step.slug, "text": str(step.title), "item": items})
+    return groups
+
+
+def patient_id(patient: Patient) -> str:
+    return _stable_id("patient", patient.pk)
+
+
+def questionnaire_response_id(case: Case) -> str:
+    return _stable_id("case", case.reference)
+
+
+def patient_resource(patient: Patient) -> dict:
+    """The patient as a FHIR R4 ``Patient``: name, date of birth, phone and email."""
+    telecom = [{"system": "phone", "value": patient.phone}]
+    if patient.email:
+        telecom.append({"system": "email", "value": patient.email})
+    name = {"use": "official", "family": patient.last_name, "given": [patient.first_name]}
+    return {
+        "resourceType": "Patient",
+        "id": patient_id(patient),
+        "name": [name],
+        "telecom": telecom,
+        "birthDate": patient.date_of_birth.isoformat(),
+    }
+
+
+def questionnaire_response_resource(case: Case, *, amended: bool = False) -> dict:
+    """The case's answers as a FHIR R4 ``QuestionnaireResponse`` about its patient.
+
+    ``amended`` says staff corrected an answer after submission (FHIR status
+    "amended" rather than "completed").
+    """
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": questionnaire_response_id(case),
+        "identifier": {"system": case_reference_system(), "value": case.reference},
+        "questionnaire": questionnaire_canonical(),
+        "status": "amended" if amended else "completed",
+        "subject": {
+            "reference": f"urn:uuid:{patient_id(case.patient)}",
+            "display": str(case.patient),
+        },
+        "authored": case.submitted_at.isoformat(timespec="seconds"),
+        "item": _response_items(case),
+    }
+
+
+def case_bundle(case: Case, *, now: datetime.datetime | None = None) -> dict:
+    """The case as a FHIR R4 ``Bundle`` (collection): its ``Patient`` and ``QuestionnaireResponse``.
+
+    One query beyond the case (with its patient): whether any answer was
+    corrected, which makes the response "amended".
+    """
+    amended = case.events.filter(kind=CaseEvent.Kind.CORRECTION).exists()
+    patient = patient_resource(case.patient)
+    response = questionnaire_response_resource(case, amended=amended)
+    if not response["item"]:
+        del response["item"]
+    return {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "type": "collection",
+        "timestamp": (now or timezone.now()).isoformat(timespec="seconds"),
+        "entry": [
+            {"fullUrl": f"urn:uuid:{patient['id']}", "resource": patient},
+            {"fullUrl": f"urn:uuid:{response['id']}", "resource": response},
+        ],
+    }

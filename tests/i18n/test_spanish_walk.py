@@ -1,0 +1,156 @@
+"""A whole visit in Spanish: landing, questionnaire, emergency advice, confirmation,
+education pages; staff then read the same case in English with the language noted."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from intake.models import Case
+from tests.factories import UserFactory
+from tests.intake.questionnaire import fill_all, post_step, step_url
+
+pytestmark = pytest.mark.django_db
+
+EMERGENCY = {"saddle_numbness": "yes", "bladder_retention": "unsure"}
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def choose_spanish_on_the_landing_page(client):
+    landing = client.get("/")
+    assert ">Español<" in landing.text
+    client.post(reverse("set_language"), {"language": "es", "next": "/"})
+    return client.get("/")
+
+
+def test_a_patient_does_everything_in_spanish_and_staff_read_it_in_english(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.CLINIC_EMERGENCY_NUMBER = "911"
+    landing = choose_spanish_on_the_landing_page(client)
+    assert "Empezar el cuestionario" in landing.text
+
+    # The questionnaire, step by step, in Spanish.
+    first = client.get(step_url("about"))
+    assert '<html lang="es">' in first.text
+    assert "Paso 1 de 5" in first.text
+    assert "Sobre usted" in first.text
+
+    fill_all(client, EMERGENCY, stop_before="health")
+
+    # The warning-signs questions were asked in Spanish ...
+    warning_page = client.get(step_url("warning-signs")).text
+    assert "entre las piernas" in warning_page
+    assert "¿No puede orinar, o tiene que hacer fuerza (pujar) para empezar a orinar?" in (
+        warning_page
+    )
+    assert "Prefiero no responder" in warning_page
+    # ... and the emergency advice comes at once on the next page, in Spanish.
+    health_page = client.get(step_url("health")).text
+    advice = visible_text(health_page)
+    assert "Busque atención de emergencia ahora" in advice
+    assert "Vaya ahora a una sala de emergencias o llame al 911. No espere a su cita." in advice
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_step(client, "health")
+    assert response["Location"] == reverse("intake:done")
+
+    # Confirmation: the reference, what happens next and the advice, in Spanish.
+    confirmation = client.get(reverse("intake:done"))
+    text = visible_text(confirmation.text)
+    case = Case.objects.get()
+    assert re.search(rf"Su número de referencia es {case.reference}\s*\.", text)
+    assert "Busque atención de emergencia ahora" in text
+    assert "Qué pasa ahora" in text
+    assert "Temas para hablar con su profesional de salud" in text
+    assert "Please get emergency care now" not in text
+
+    # The related education pages, linked and read in Spanish.
+    links = re.findall(r'<a href="(/conditions/[^"]+/)">([^<]+)</a>', confirmation.text)
+    titles = dict(links)
+    assert titles["/conditions/cauda-equina-syndrome/"] == (
+        "Síndrome de cauda equina (síndrome de la cola de caballo)"
+    )
+    page = client.get("/conditions/cauda-equina-syndrome/")
+    page_text = visible_text(page.text)
+    assert "<h1>Síndrome de cauda equina (síndrome de la cola de caballo)</h1>" in page.text
+    assert "Vaya ahora a la sala de emergencias más cercana" in page_text
+    assert "Esto no es un diagnóstico." in page_text
+    assert "Referencias" in page_text
+    assert "Por ahora, esta página solo está disponible en inglés" not in page_text
+
+    # What was stored: codes, not Spanish words, and the language used.
+    assert case.language == "es"
+    assert case.answers["saddle_numbness"] == "yes"
+    assert case.answers["bladder_retention"] == "unsure"
+    assert case.answers["weak_side"] == "left"
+    assert case.tier == "emergency"
+
+    # The staff alert says the patient prefers Spanish (and stays in English).
+    [alert] = mail.outbox
+    assert "Language: the patient answered in Spanish" in alert.body
+    assert "EMERGENCY" in alert.subject
+    assert "Numbness between the legs (saddle)" in alert.body  # sent during a Spanish request
+
+    # Staff open the case in the same browser (Spanish cookie, Spanish Accept-Language).
+    client.force_login(UserFactory(username="on-call", is_superuser=True))
+    case_page = client.get(
+        reverse("admin:intake_case_change", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert case_page.status_code == 200
+    assert case_page["Content-Language"] == "en"
+    assert '<html lang="en"' in case_page.text
+    staff_text = visible_text(case_page.text)
+    assert "Red flags" in staff_text
+    assert (
+        "Language: the patient answered in Spanish and may prefer to be spoken to in Spanish."
+        in staff_text
+    )
+    assert "Señales de alarma" not in staff_text
+    assert "Sí" not in staff_text.split()
+
+
+def test_errors_are_shown_in_spanish_and_keep_the_other_answers(spanish_client):
+    response = spanish_client.post(step_url("about"), {"first_name": "Zoë", "phone": "abc"})
+    assert response.status_code == 200
+    text = visible_text(response.text)
+    assert "Por favor, revise estas respuestas" in text
+    assert "Por favor, escriba sus apellidos." in text
+    assert "Por favor, marque esta casilla para indicar que lo ha leído." in text
+    assert 'value="Zoë"' in response.text
+
+
+def test_a_spanish_walk_without_warning_signs_has_no_emergency_advice(spanish_client):
+    fill_all(spanish_client)
+    case = Case.objects.get()
+    assert case.language == "es"
+    text = visible_text(spanish_client.get(reverse("intake:done")).text)
+    assert "Gracias. Recibimos sus respuestas." in text
+    assert "Busque atención de emergencia ahora" not in text
+    # Everyone still sees when to get help, in Spanish.
+    assert "Busque ayuda de inmediato si tiene cualquiera de estos síntomas" in text
+    assert mail.outbox == []
+
+
+def test_an_english_walk_is_recorded_as_english_and_the_alert_does_not_mention_language(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        fill_all(client, EMERGENCY)
+    assert Case.objects.get().language == "en"
+    [alert] = mail.outbox
+    assert "Language:" not in alert.body
+
+
+def test_the_live_emergency_advice_for_the_script_is_in_spanish(spanish_client):
+    fill_all(spanish_client, stop_before="warning-signs")
+    html = spanish_client.get(step_url("warning-signs")).text
+    live = html[html.index('id="emergency-advice-live"') :]
+    live = live[: live.index("</section>")]
+    assert "Busque atención de emergencia ahora" in live
+    assert "sala de emergencias" in live
