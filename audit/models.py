@@ -5,20 +5,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.append_only import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 
-class AuditLogIsAppendOnly(Exception):
+
+class AuditLogIsAppendOnly(AppendOnlyError):
     pass
 
 
-class AuditEntryQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
-
-    def delete(self):
-        raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")
-
-
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyModel):
     class Action(models.TextChoices):
         VIEW = "view", _("Viewed")
         LIST = "list", _("Listed")
@@ -51,7 +45,8 @@ class AuditEntry(models.Model):
     ip_address = models.CharField(_("from address"), max_length=45, blank=True)
     user_agent = models.CharField(_("browser"), max_length=200, blank=True)
 
-    objects = AuditEntryQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
+    append_only_error = AuditLogIsAppendOnly
 
     class Meta:
         verbose_name = _("audit entry")
@@ -62,12 +57,3 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         who = self.username or "-"
         return f"{self.created_at:%Y-%m-%d %H:%M} {who} {self.action} {self.object_label}"
-
-    def save(self, *args, **kwargs):
-        # Integrity guard: an existing entry is never rewritten.
-        if not self._state.adding:
-            raise AuditLogIsAppendOnly("Audit entries cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AuditLogIsAppendOnly("Audit entries cannot be deleted.")

@@ -1,12 +1,44 @@
-"""A PostgreSQL trigger that makes a table append-only, for use in migrations.
+"""Append-only tables (case timelines, the audit log).
 
-The application already refuses to change or delete these rows; the trigger
-makes the rule hold for anything else that connects to the database too.
-TRUNCATE (test flushes, full restores) is not affected. Other databases
-(SQLite in development) rely on the application-level guard alone.
+Two layers: ``AppendOnlyModel`` and ``AppendOnlyQuerySet`` make the
+application refuse to change or delete a stored row, and
+``append_only_trigger`` (used in migrations) makes PostgreSQL refuse it for
+anything else that connects too. TRUNCATE (test flushes, full restores) is not
+affected. SQLite in development relies on the application layer alone.
 """
 
-from django.db import migrations
+from django.db import migrations, models
+
+
+class AppendOnlyError(Exception):
+    """A stored row of an append-only table was about to be changed or deleted."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk updates and deletes are refused with the model's own error."""
+
+    def update(self, **kwargs):
+        raise self.model.append_only_error(f"{self.model._meta.verbose_name_plural}: no changes.")
+
+    def delete(self):
+        raise self.model.append_only_error(f"{self.model._meta.verbose_name_plural}: no deletes.")
+
+
+class AppendOnlyModel(models.Model):
+    """A row is written once; saving it again or deleting it raises ``append_only_error``."""
+
+    append_only_error: type[AppendOnlyError] = AppendOnlyError
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise self.append_only_error(f"{self._meta.verbose_name} cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise self.append_only_error(f"{self._meta.verbose_name} cannot be deleted.")
 
 
 def append_only_trigger(table: str) -> migrations.RunPython:

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.append_only import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+
 from . import triage
 
 
@@ -200,21 +202,11 @@ class Case(models.Model):
         return [triage.flag_label(flag) for flag in self.flags]
 
 
-class CaseEventQuerySet(models.QuerySet):
-    """The timeline is append-only: bulk updates and deletes are refused."""
-
-    def update(self, **kwargs):
-        raise TimelineIsAppendOnly(_("Timeline entries cannot be changed."))
-
-    def delete(self):
-        raise TimelineIsAppendOnly(_("Timeline entries cannot be deleted."))
-
-
-class TimelineIsAppendOnly(Exception):
+class TimelineIsAppendOnly(AppendOnlyError):
     pass
 
 
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnlyModel):
     """One entry in a case's append-only timeline."""
 
     class Kind(models.TextChoices):
@@ -243,7 +235,8 @@ class CaseEvent(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
 
-    objects = CaseEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
+    append_only_error = TimelineIsAppendOnly
 
     class Meta:
         verbose_name = _("timeline entry")
@@ -253,15 +246,6 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.summary}"
-
-    def save(self, *args, **kwargs):
-        # Integrity guard, not a business rule: an existing entry is never rewritten.
-        if not self._state.adding:
-            raise TimelineIsAppendOnly(_("Timeline entries cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TimelineIsAppendOnly(_("Timeline entries cannot be deleted."))
 
 
 class IntakeDraft(models.Model):
