@@ -372,50 +372,50 @@ class CaseActionsMixin:
         """May assign cases to staff."""
         return request.user.has_perm(PERM_ASSIGN)
 
-    def _move_selected(self, request: HttpRequest, queryset: QuerySet, to_status: str) -> None:
-        label = Case.Status(to_status).label
-        moved = []
+    def _apply_to_selected(
+        self, request: HttpRequest, queryset: QuerySet, apply, *, refused: str, done: str
+    ) -> None:
+        """Run one service per selected case; a refused case becomes a message, never a 500.
+
+        ``refused`` is formatted with the case reference and the reason, ``done``
+        with the references that succeeded.
+        """
+        succeeded = []
         for case in queryset:
             try:
-                case_change_status(case=case, to_status=to_status, by=request.user)
+                apply(case)
             except CaseError as error:
                 self.message_user(
                     request,
-                    gettext("%(reference)s not changed: %(reason)s")
-                    % {"reference": case.reference, "reason": error},
+                    refused % {"reference": case.reference, "reason": error},
                     messages.WARNING,
                 )
             else:
-                moved.append(case.reference)
-        if moved:
+                succeeded.append(case.reference)
+        if succeeded:
             self.message_user(
-                request,
-                gettext("Now “%(status)s”: %(references)s.")
-                % {"status": label, "references": ", ".join(moved)},
-                messages.SUCCESS,
+                request, done % {"references": ", ".join(succeeded)}, messages.SUCCESS
             )
+
+    def _move_selected(self, request: HttpRequest, queryset: QuerySet, to_status: str) -> None:
+        self._apply_to_selected(
+            request,
+            queryset,
+            lambda case: case_change_status(case=case, to_status=to_status, by=request.user),
+            refused=gettext("%(reference)s not changed: %(reason)s"),
+            done=gettext("Now “%(status)s”: %%(references)s.")
+            % {"status": Case.Status(to_status).label},
+        )
 
     @admin.action(description=_("Assign to me"), permissions=["assign"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:
-        assigned = []
-        for case in queryset:
-            try:
-                case_assign(case=case, assignee=request.user, by=request.user)
-            except CaseError as error:
-                self.message_user(
-                    request,
-                    gettext("%(reference)s not assigned: %(reason)s")
-                    % {"reference": case.reference, "reason": error},
-                    messages.WARNING,
-                )
-            else:
-                assigned.append(case.reference)
-        if assigned:
-            self.message_user(
-                request,
-                gettext("Assigned to you: %(references)s.") % {"references": ", ".join(assigned)},
-                messages.SUCCESS,
-            )
+        self._apply_to_selected(
+            request,
+            queryset,
+            lambda case: case_assign(case=case, assignee=request.user, by=request.user),
+            refused=gettext("%(reference)s not assigned: %(reason)s"),
+            done=gettext("Assigned to you: %(references)s."),
+        )
 
     @admin.action(description=_("Mark in review"), permissions=["change_status"])
     def mark_in_review(self, request, queryset):
