@@ -309,6 +309,12 @@ def case_correct_answer(
                 "flags": list(assessment.flags),
             },
         )
+        if assessment.is_emergency and before_triage["tier"] != triage.EMERGENCY:
+            # The case has just become an emergency: the on-call team hears of
+            # it the same way as of a new one.
+            from .tasks import queue_emergency_alert
+
+            queue_emergency_alert(case.pk)
     return case
 
 

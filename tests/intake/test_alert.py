@@ -131,3 +131,39 @@ def test_without_alert_addresses_the_timeline_says_no_email_went(
     assert mail.outbox == []
     [entry] = alert_entries(case)
     assert "No alert email" in entry.summary
+
+
+def test_a_correction_that_makes_a_case_an_emergency_alerts_on_call(
+    django_capture_on_commit_callbacks,
+):
+    from intake.services import case_correct_answer
+    from tests.factories import UserFactory
+
+    case = submit()
+    assert case.tier != "emergency"
+    with django_capture_on_commit_callbacks(execute=True):
+        case_correct_answer(
+            case=case,
+            code="bladder_retention",
+            value="yes",
+            by=UserFactory(),
+            reason="Patient phoned: cannot pass urine since this morning.",
+        )
+    assert len(mail.outbox) == 1
+    assert case.reference in mail.outbox[0].subject
+
+
+def test_a_correction_within_an_emergency_sends_no_second_alert(
+    django_capture_on_commit_callbacks,
+):
+    from intake.services import case_correct_answer
+    from tests.factories import UserFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = submit(saddle_numbness="yes")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        case_correct_answer(
+            case=case, code="bladder_stream", value="yes", by=UserFactory(), reason="Called."
+        )
+    assert mail.outbox == []
