@@ -71,21 +71,24 @@ class ConditionAdminForm(forms.ModelForm):
         }
 
 
+REFERENCE_FIELDS = (
+    "sort_order",
+    "kind",
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "pages",
+    "doi",
+    "pmid",
+)
+
+
 class ReferenceInline(admin.TabularInline):
     model = Reference
     extra = 0
-    fields = (
-        "sort_order",
-        "kind",
-        "authors",
-        "title",
-        "journal",
-        "year",
-        "volume",
-        "pages",
-        "doi",
-        "pmid",
-    )
+    fields = REFERENCE_FIELDS
 
 
 @admin.register(Condition)
@@ -205,16 +208,4 @@ class ReferenceAdmin(SimpleHistoryAdmin):
     list_select_related = ("condition",)
     search_fields = ("title", "authors", "journal", "doi", "pmid", "condition__title")
     autocomplete_fields = ("condition",)
-    fields = (
-        "condition",
-        "sort_order",
-        "kind",
-        "authors",
-        "title",
-        "journal",
-        "year",
-        "volume",
-        "pages",
-        "doi",
-        "pmid",
-    )
+    fields = ("condition", *REFERENCE_FIELDS)
