@@ -121,15 +121,7 @@ class ConditionAdmin(SimpleHistoryAdmin):
                     "Plain text only: HTML is shown as typed, not run. Leave a blank line "
                     "between paragraphs; start a line with “- ” for a bullet point."
                 ),
-                "fields": (
-                    "what_it_is",
-                    "symptoms",
-                    "causes",
-                    "assessment",
-                    "treatment",
-                    "urgent_help",
-                    "show_emergency_box",
-                ),
+                "fields": (*SECTION_FIELDS, "show_emergency_box"),
             },
         ),
         (

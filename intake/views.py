@@ -22,7 +22,7 @@ from clinic.client_ip import client_ip_for_ratelimit
 from conditions.selectors import conditions_for_answers
 
 from . import triage
-from .forms import EMERGENCY_YES_CODES, STEP_BY_SLUG, STEPS, Step
+from .forms import EMERGENCY_YES_CODES, STEP_BY_SLUG, STEPS, QuestionnaireStepForm, Step
 from .models import IntakeDraft
 from .selectors import draft_for_token
 from .services import case_submit, draft_create, draft_mark_submitted, draft_save_step
@@ -46,31 +46,35 @@ def _step_url(step: Step) -> str:
     return reverse("intake:step", kwargs={"step": step.slug})
 
 
-def _stored_form(step: Step, draft: IntakeDraft | None):
-    """The step's form bound to what the patient last typed there, or None."""
-    data = draft.data.get(step.slug) if draft else None
-    return step.form_class(data=data) if data is not None else None
+def _valid_steps(draft: IntakeDraft | None) -> dict[str, QuestionnaireStepForm]:
+    """Each step the patient has validly answered, as its bound form (validated once)."""
+    valid = {}
+    for step in STEPS:
+        data = draft.data.get(step.slug) if draft else None
+        if data is None:
+            continue
+        form = step.form_class(data=data)
+        if form.is_valid():
+            valid[step.slug] = form
+    return valid
 
 
-def _first_unfinished(draft: IntakeDraft | None, before: Step) -> Step | None:
+def _first_unfinished(valid: dict, before: Step | None) -> Step | None:
     """The first step before ``before`` that is not yet validly answered."""
     for step in STEPS:
         if step is before:
             return None
-        form = _stored_form(step, draft)
-        if form is None or not form.is_valid():
+        if step.slug not in valid:
             return step
     return None
 
 
-def _collected_answers(draft: IntakeDraft | None) -> tuple[dict, dict]:
+def _collected_answers(valid: dict) -> tuple[dict, dict]:
     """(about-you details, symptom answers) from every validly answered step."""
     details: dict = {}
     answers: dict = {}
-    for step in STEPS:
-        form = _stored_form(step, draft)
-        if form is not None and form.is_valid():
-            (details if step.slug == FIRST_STEP else answers).update(form.answers())
+    for slug, form in valid.items():
+        (details if slug == FIRST_STEP else answers).update(form.answers())
     return details, answers
 
 
@@ -88,10 +92,20 @@ def _set_draft_cookie(response, raw_token: str):
 
 
 def _render_step(
-    request, step: Step, form, draft, *, status=200, save_failed=False, rate_limited=False
+    request,
+    step: Step,
+    form,
+    draft,
+    *,
+    valid: dict | None = None,
+    status=200,
+    save_failed=False,
+    rate_limited=False,
 ):
     index = STEPS.index(step)
-    _details, answers = _collected_answers(draft) if draft else ({}, {})
+    if valid is None:
+        valid = _valid_steps(draft)
+    _details, answers = _collected_answers(valid)
     context = {
         "step": step,
         "form": form,
@@ -156,12 +170,13 @@ def _questionnaire_step(request, step: Step):
         draft = None  # a finished questionnaire; anything else starts a new one
 
     if request.method == "GET":
-        blocker = _first_unfinished(draft, step)
+        valid = _valid_steps(draft)
+        blocker = _first_unfinished(valid, step)
         if blocker is not None:
             return redirect(_step_url(blocker))
         stored = draft.data.get(step.slug) if draft else None
         form = step.form_class(initial=stored) if stored else step.form_class()
-        return _render_step(request, step, form, draft)
+        return _render_step(request, step, form, draft, valid=valid)
 
     data = {name: request.POST.get(name, "") for name in step.form_class.base_fields}
     if any("\x00" in value for value in data.values()):
@@ -221,10 +236,11 @@ def _set_language_cookie(response, language: str):
 
 
 def _submit(draft: IntakeDraft):
-    blocker = _first_unfinished(draft, before=None)
+    valid = _valid_steps(draft)
+    blocker = _first_unfinished(valid, before=None)
     if blocker is not None:
         return HttpResponseRedirect(_step_url(blocker))
-    details, answers = _collected_answers(draft)
+    details, answers = _collected_answers(valid)
     case = case_submit(
         details=details,
         answers=answers,
