@@ -1,0 +1,74 @@
+"""A step's fields are crispy-forms' HTML, whether rendered afresh or reused.
+
+``{% questionnaire_fields %}`` reuses the HTML of a blank form (docs/performance.md);
+these tests hold it to exactly what ``{% crispy form %}`` gives, in every
+language, and make sure nothing a patient typed is ever reused.
+"""
+
+import datetime
+
+import pytest
+from django.conf import settings
+from django.template import Context, Template
+from django.utils import translation
+
+from intake.forms import STEPS
+from intake.templatetags import questionnaire as tags
+from tests.intake.questionnaire import STEP_DATA
+
+CRISPY = Template("{% load crispy_forms_tags %}{% crispy form %}")
+OURS = Template("{% load questionnaire %}{% questionnaire_fields form %}")
+
+
+def render(template: Template, form) -> str:
+    return template.render(Context({"form": form}))
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    tags._blank_fields_html.cache_clear()
+    yield
+    tags._blank_fields_html.cache_clear()
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+@pytest.mark.parametrize("step", STEPS, ids=lambda step: step.slug)
+def test_blank_step_is_exactly_what_crispy_renders(step, language):
+    with translation.override(language):
+        expected = render(CRISPY, step.form_class())
+        first = render(OURS, step.form_class())
+        again = render(OURS, step.form_class())
+    assert first == expected
+    assert again == expected
+    assert 'name="' in expected
+
+
+def test_each_language_gets_its_own_html():
+    step = STEPS[0]
+    with translation.override("en"):
+        english = render(OURS, step.form_class())
+    with translation.override("es"):
+        spanish = render(OURS, step.form_class())
+    assert "First name" in english
+    assert "First name" not in spanish
+    assert english != spanish
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda step: step.slug)
+def test_forms_with_answers_or_errors_are_rendered_afresh(step):
+    answered = step.form_class(initial=STEP_DATA[step.slug])
+    posted = step.form_class(data={})
+    assert render(OURS, answered) == render(CRISPY, answered)
+    assert render(OURS, posted) == render(CRISPY, posted)
+    assert tags._blank_fields_html.cache_info().currsize == 0
+
+
+def test_a_patients_answers_never_reach_the_shared_cache():
+    about = STEPS[0].form_class
+    render(OURS, about(initial={"first_name": "Zebedee-Unique"}))
+    render(OURS, about(data={"first_name": "Quillon-Unique", "date_of_birth": "1950-01-01"}))
+    blank = render(OURS, about())
+    assert "Zebedee-Unique" not in blank
+    assert "Quillon-Unique" not in blank
+    assert tags._blank_fields_html.cache_info().currsize == 1
+    assert render(OURS, about(initial={"date_of_birth": datetime.date(1950, 1, 2)})) != blank
