@@ -256,7 +256,10 @@ class IntakeDraft(models.Model):
     """
 
     token_hash = models.CharField(max_length=64, unique=True)
+    #: What the patient typed, per step, valid or not.
     data = models.JSONField(default=dict)
+    #: Per step, the cleaned answers if ``data`` was valid when saved, else null.
+    answers = models.JSONField(default=dict)
     submission_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.OneToOneField(
         Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

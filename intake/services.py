@@ -356,19 +356,27 @@ def draft_create() -> tuple[IntakeDraft, str]:
     return draft, raw_token
 
 
-def draft_save_step(*, draft: IntakeDraft, step: str, data: Mapping[str, str]) -> None:
-    """Keep what the patient typed on one step, valid or not, so nothing is lost."""
+def draft_save_step(
+    *, draft: IntakeDraft, step: str, data: Mapping[str, str], answers: dict | None
+) -> None:
+    """Keep what the patient typed on one step, valid or not, so nothing is lost.
+
+    ``answers`` are the step's cleaned answers if ``data`` passed validation,
+    else None; showing the later steps relies on them (``IntakeDraft.answers``).
+    """
     draft.data = {**draft.data, step: dict(data)}
+    draft.answers = {**draft.answers, step: answers}
     draft.updated_at = timezone.now()
-    draft.save(update_fields=["data", "updated_at"])
+    draft.save(update_fields=["data", "answers", "updated_at"])
 
 
 def draft_mark_submitted(*, draft: IntakeDraft, case: Case) -> None:
     """Link the draft to its case and drop the copy of the answers it held."""
     draft.case = case
     draft.data = {}
+    draft.answers = {}
     draft.updated_at = timezone.now()
-    draft.save(update_fields=["case", "data", "updated_at"])
+    draft.save(update_fields=["case", "data", "answers", "updated_at"])
 
 
 def draft_purge_expired(*, older_than: datetime.datetime) -> int:

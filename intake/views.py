@@ -22,7 +22,7 @@ from clinic.client_ip import client_ip_for_ratelimit
 from conditions.selectors import conditions_for_answers
 
 from . import triage
-from .forms import EMERGENCY_YES_CODES, STEP_BY_SLUG, STEPS, QuestionnaireStepForm, Step
+from .forms import EMERGENCY_YES_CODES, STEP_BY_SLUG, STEPS, Step
 from .models import IntakeDraft
 from .selectors import draft_for_token
 from .services import case_submit, draft_create, draft_mark_submitted, draft_save_step
@@ -46,35 +46,60 @@ def _step_url(step: Step) -> str:
     return reverse("intake:step", kwargs={"step": step.slug})
 
 
-def _valid_steps(draft: IntakeDraft | None) -> dict[str, QuestionnaireStepForm]:
-    """Each step the patient has validly answered, as its bound form (validated once)."""
-    valid = {}
+def _step_answers(draft: IntakeDraft | None) -> dict[str, dict]:
+    """The cleaned answers of each step the patient has validly answered.
+
+    A step is validated when it is posted and its cleaned answers are kept
+    with the draft, so showing a step validates nothing. A draft saved before
+    the draft kept them (``answers`` has no entry for a saved step) has that
+    step validated here instead.
+    """
+    if draft is None:
+        return {}
+    answered = {}
     for step in STEPS:
-        data = draft.data.get(step.slug) if draft else None
-        if data is None:
+        if step.slug in draft.answers:
+            if draft.answers[step.slug] is not None:
+                answered[step.slug] = draft.answers[step.slug]
+        elif step.slug in draft.data:
+            form = step.form_class(data=draft.data[step.slug])
+            if form.is_valid():
+                answered[step.slug] = form.answers()
+    return answered
+
+
+def _validated_answers(draft: IntakeDraft) -> dict[str, dict]:
+    """Every saved step validated again now, for the submission itself.
+
+    Some answers are only valid relative to today (an appointment date, when
+    the symptoms started), so what was valid when typed is checked once more.
+    """
+    answered = {}
+    for step in STEPS:
+        if step.slug not in draft.data:
             continue
-        form = step.form_class(data=data)
+        form = step.form_class(data=draft.data[step.slug])
         if form.is_valid():
-            valid[step.slug] = form
-    return valid
+            answered[step.slug] = form.answers()
+    return answered
 
 
-def _first_unfinished(valid: dict, before: Step | None) -> Step | None:
+def _first_unfinished(answered: dict, before: Step | None) -> Step | None:
     """The first step before ``before`` that is not yet validly answered."""
     for step in STEPS:
         if step is before:
             return None
-        if step.slug not in valid:
+        if step.slug not in answered:
             return step
     return None
 
 
-def _collected_answers(valid: dict) -> tuple[dict, dict]:
+def _collected_answers(answered: dict) -> tuple[dict, dict]:
     """(about-you details, symptom answers) from every validly answered step."""
     details: dict = {}
     answers: dict = {}
-    for slug, form in valid.items():
-        (details if slug == FIRST_STEP else answers).update(form.answers())
+    for slug, step_answers in answered.items():
+        (details if slug == FIRST_STEP else answers).update(step_answers)
     return details, answers
 
 
@@ -97,15 +122,15 @@ def _render_step(
     form,
     draft,
     *,
-    valid: dict | None = None,
+    answered: dict | None = None,
     status=200,
     save_failed=False,
     rate_limited=False,
 ):
     index = STEPS.index(step)
-    if valid is None:
-        valid = _valid_steps(draft)
-    _details, answers = _collected_answers(valid)
+    if answered is None:
+        answered = _step_answers(draft)
+    _details, answers = _collected_answers(answered)
     context = {
         "step": step,
         "form": form,
@@ -170,13 +195,13 @@ def _questionnaire_step(request, step: Step):
         draft = None  # a finished questionnaire; anything else starts a new one
 
     if request.method == "GET":
-        valid = _valid_steps(draft)
-        blocker = _first_unfinished(valid, step)
+        answered = _step_answers(draft)
+        blocker = _first_unfinished(answered, step)
         if blocker is not None:
             return redirect(_step_url(blocker))
         stored = draft.data.get(step.slug) if draft else None
         form = step.form_class(initial=stored) if stored else step.form_class()
-        return _render_step(request, step, form, draft, valid=valid)
+        return _render_step(request, step, form, draft, answered=answered)
 
     data = {name: request.POST.get(name, "") for name in step.form_class.base_fields}
     if any("\x00" in value for value in data.values()):
@@ -189,7 +214,12 @@ def _questionnaire_step(request, step: Step):
     raw_token = None
     if draft is None:
         draft, raw_token = draft_create()
-    draft_save_step(draft=draft, step=step.slug, data=data)
+    # Validated whatever the button: Back and the language switcher keep a valid step valid.
+    form = step.form_class(data=data)
+    valid = form.is_valid()
+    draft_save_step(
+        draft=draft, step=step.slug, data=data, answers=form.answers() if valid else None
+    )
 
     index = STEPS.index(step)
     if language:
@@ -199,8 +229,7 @@ def _questionnaire_step(request, step: Step):
     elif request.POST.get("action") == "back" and index > 0:
         response = HttpResponseRedirect(_step_url(STEPS[index - 1]))
     else:
-        form = step.form_class(data=data)
-        if not form.is_valid():
+        if not valid:
             response = _render_step(request, step, form, draft)
         elif step.slug != LAST_STEP:
             response = HttpResponseRedirect(_step_url(STEPS[index + 1]))
@@ -236,11 +265,11 @@ def _set_language_cookie(response, language: str):
 
 
 def _submit(draft: IntakeDraft):
-    valid = _valid_steps(draft)
-    blocker = _first_unfinished(valid, before=None)
+    answered = _validated_answers(draft)
+    blocker = _first_unfinished(answered, before=None)
     if blocker is not None:
         return HttpResponseRedirect(_step_url(blocker))
-    details, answers = _collected_answers(valid)
+    details, answers = _collected_answers(answered)
     case = case_submit(
         details=details,
         answers=answers,

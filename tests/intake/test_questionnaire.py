@@ -13,6 +13,7 @@ from intake.models import Case, CaseEvent, IntakeDraft, Patient
 from intake.views import DRAFT_COOKIE
 from tests.intake.questionnaire import (
     ABOUT,
+    STEP_DATA,
     STEP_ORDER,
     WARNING_SIGNS,
     days_from_today,
@@ -148,6 +149,46 @@ def test_cannot_skip_ahead_to_a_later_step(client):
     assert response["Location"] == step_url("legs")
 
 
+def test_each_saved_step_keeps_its_cleaned_answers_or_none(client):
+    fill_all(client, stop_before="pain")
+    client.post(step_url("pain"), {"back_pain": "yes", "action": "back"})
+    draft = IntakeDraft.objects.get()
+    assert draft.answers["about"]["date_of_birth"] == "1958-04-02"
+    assert "consent" in draft.answers["about"]
+    assert draft.answers["legs"]["weak_side"] == "left"
+    assert draft.answers["pain"] is None  # half-filled, saved by Back: not valid
+    # Back from a valid step keeps it valid, so the patient can go on past it.
+    client.post(step_url("legs"), {**STEP_DATA["legs"], "action": "back"})
+    assert IntakeDraft.objects.get().answers["legs"]["weak_side"] == "left"
+    assert client.get(step_url("pain")).status_code == 200
+    # Correcting a step to something invalid blocks the steps after it again.
+    client.post(step_url("legs"), {**STEP_DATA["legs"], "weak_side": "", "action": "back"})
+    assert IntakeDraft.objects.get().answers["legs"] is None
+    assert client.get(step_url("pain"))["Location"] == step_url("legs")
+
+
+def test_draft_saved_before_answers_were_kept_still_resumes(client):
+    fill_all(client, stop_before="warning-signs")
+    IntakeDraft.objects.update(answers={})  # as drafts saved by the earlier release
+    response = client.get(step_url("warning-signs"))
+    assert response.status_code == 200
+    assert post_step(client, "warning-signs")["Location"] == step_url("health")
+    assert post_step(client, "health")["Location"] == reverse("intake:done")
+    assert Case.objects.get().answers["weak_side"] == "left"
+
+
+def test_answers_are_checked_again_when_sent(client):
+    """An appointment date that was today when typed is in the past the next morning."""
+    evening = timezone.make_aware(datetime.datetime(2026, 3, 10, 21, 0))
+    with time_machine.travel(evening, tick=False):
+        fill_all(client, {"appointment_date": "2026-03-10"}, stop_before="health")
+    with time_machine.travel(evening + datetime.timedelta(hours=12), tick=False):
+        response = post_step(client, "health")
+        assert IntakeDraft.objects.get().answers["about"]["appointment_date"] == "2026-03-10"
+    assert response["Location"] == step_url("about")
+    assert Case.objects.count() == 0
+
+
 def test_draft_expires_after_24_hours_and_is_purged(client):
     from django.core.management import call_command
 
@@ -183,6 +224,7 @@ def test_submitted_draft_holds_no_copy_of_answers(client):
     draft = IntakeDraft.objects.get()
     assert draft.case is not None
     assert draft.data == {}
+    assert draft.answers == {}
 
 
 def test_confirmation_is_private_to_the_submitting_browser(client):
