@@ -68,14 +68,18 @@ def _step_answers(draft: IntakeDraft | None) -> dict[str, dict]:
     return answered
 
 
-def _validated_answers(draft: IntakeDraft) -> dict[str, dict]:
+def _validated_answers(draft: IntakeDraft, checked_now: dict[str, dict]) -> dict[str, dict]:
     """Every saved step validated again now, for the submission itself.
 
     Some answers are only valid relative to today (an appointment date, when
     the symptoms started), so what was valid when typed is checked once more.
+    ``checked_now`` holds the steps already validated in this request.
     """
     answered = {}
     for step in STEPS:
+        if step.slug in checked_now:
+            answered[step.slug] = checked_now[step.slug]
+            continue
         if step.slug not in draft.data:
             continue
         form = step.form_class(data=draft.data[step.slug])
@@ -234,7 +238,7 @@ def _questionnaire_step(request, step: Step):
         elif step.slug != LAST_STEP:
             response = HttpResponseRedirect(_step_url(STEPS[index + 1]))
         else:
-            response = _submit(draft)
+            response = _submit(draft, checked_now={step.slug: form.answers()})
     if raw_token:
         _set_draft_cookie(response, raw_token)
     return response
@@ -264,8 +268,8 @@ def _set_language_cookie(response, language: str):
     return response
 
 
-def _submit(draft: IntakeDraft):
-    answered = _validated_answers(draft)
+def _submit(draft: IntakeDraft, checked_now: dict[str, dict]):
+    answered = _validated_answers(draft, checked_now)
     blocker = _first_unfinished(answered, before=None)
     if blocker is not None:
         return HttpResponseRedirect(_step_url(blocker))
@@ -282,7 +286,7 @@ def _submit(draft: IntakeDraft):
 
 def confirmation(request):
     """What happens next, shown only to the browser that sent the answers."""
-    draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
+    draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE), with_case=True)
     if draft is None or draft.case is None:
         return redirect("intake:start")
     case = draft.case
