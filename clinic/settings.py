@@ -313,7 +313,15 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "clinic_cache",
-    }
+    },
+    # {% cache %} fragments: parts of the patient pages that are the same for
+    # everyone in one language (headers, footers, fixed advice). Kept in each
+    # process's memory: they hold no patient data and cost nothing to rebuild.
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "clinic-template-fragments",
+        "TIMEOUT": 3600,
+    },
 }
 
 # Client addresses: how many proxies of ours append to X-Forwarded-For.

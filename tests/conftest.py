@@ -1,6 +1,15 @@
 import pytest
+from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from tests.factories import UserFactory
+
+
+@receiver(setting_changed)
+def _forget_template_fragments(**_kwargs):
+    """Cached page fragments hold the clinic's settings; tests change those."""
+    caches["template_fragments"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -72,3 +72,25 @@ def test_a_patients_answers_never_reach_the_shared_cache():
     assert "Quillon-Unique" not in blank
     assert tags._blank_fields_html.cache_info().currsize == 1
     assert render(OURS, about(initial={"date_of_birth": datetime.date(1950, 1, 2)})) != blank
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/intake/", "/conditions/"])
+def test_cached_page_parts_follow_the_language_of_each_request(client, path):
+    """Headers, footers and fixed advice are cached per language, never across them."""
+    english = ("Skip to main content", "Clinic phone:")
+    spanish = ("Ir al contenido principal", "Teléfono de la clínica:")
+    for language, expected, other in [
+        ("en", english, spanish),
+        ("es", spanish, english),
+        ("en", english, spanish),
+    ]:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        page = client.get(path).text
+        for text in expected:
+            assert text in page
+        for text in other:
+            assert text not in page
+    if path == "/intake/":
+        assert "Busque atención de emergencia ahora" not in page
+        assert "Please get emergency care now" in page  # the hidden live advice
