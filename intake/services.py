@@ -349,10 +349,19 @@ def draft_token_hash(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
-def draft_create() -> tuple[IntakeDraft, str]:
-    """Start a draft; returns it with the raw token the browser keeps."""
+def draft_create(
+    *, step: str, data: Mapping[str, str], answers: dict | None
+) -> tuple[IntakeDraft, str]:
+    """Start a draft with the first step saved (see ``draft_save_step``).
+
+    Returns it with the raw token the browser keeps.
+    """
     raw_token = secrets.token_urlsafe(32)
-    draft = IntakeDraft.objects.create(token_hash=draft_token_hash(raw_token))
+    draft = IntakeDraft.objects.create(
+        token_hash=draft_token_hash(raw_token),
+        data={step: dict(data)},
+        answers={step: answers},
+    )
     return draft, raw_token
 
 

@@ -215,15 +215,15 @@ def _questionnaire_step(request, step: Step):
     if language and draft is None and not any(data.values()):
         # Nothing typed and nothing saved yet: change the language, start no draft.
         return _set_language_cookie(HttpResponseRedirect(_step_url(step)), language)
-    raw_token = None
-    if draft is None:
-        draft, raw_token = draft_create()
     # Validated whatever the button: Back and the language switcher keep a valid step valid.
     form = step.form_class(data=data)
     valid = form.is_valid()
-    draft_save_step(
-        draft=draft, step=step.slug, data=data, answers=form.answers() if valid else None
-    )
+    answers = form.answers() if valid else None
+    raw_token = None
+    if draft is None:
+        draft, raw_token = draft_create(step=step.slug, data=data, answers=answers)
+    else:
+        draft_save_step(draft=draft, step=step.slug, data=data, answers=answers)
 
     index = STEPS.index(step)
     if language:
