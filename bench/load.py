@@ -1,4 +1,4 @@
-"""Intake under load: gunicorn + PostgreSQL, virtual patients from Locust, then a count.
+"""Intake under load: gunicorn + PostgreSQL, virtual patients, then a count.
 
     .venv/bin/python -m bench.load                       # 20 patients at once, 60 s
     .venv/bin/python -m bench.load --restart-postgres    # the same, PostgreSQL restarted mid-run
@@ -9,10 +9,11 @@ the collected static files, the database task backend; HTTPS redirect and the
 questionnaire's per-address rate limit off, as every virtual patient comes
 from 127.0.0.1), on a fresh PostgreSQL database ``clinic_bench_load``.
 
-Locust (bench/locustfile.py) runs headless: each virtual patient fills in the
-whole questionnaire as a browser does (eleven requests), over and over, each
-time as a new patient with a unique phone number, and records the case
-reference shown on the confirmation page. A short warm-up run comes first.
+The load generator (bench/virtual_patients.py: uvloop, httptools) runs in its
+own process: each virtual patient fills in the whole questionnaire as a
+browser does (eleven requests), over and over, each time as a new patient with
+a unique phone number, and records the case reference shown on the
+confirmation page. A short warm-up run comes first.
 Afterwards the database is compared with what the patients were told:
 every confirmed reference must be exactly one case with that phone; nothing
 may be stored twice, lost, or half-written (a patient without a case, a case
@@ -20,7 +21,8 @@ without its "submitted" timeline entry, an emergency without its queued
 alert).
 
 CPU: the app, the load generator and PostgreSQL share the machine's cores;
-their CPU time during the run is measured with psutil and printed.
+their CPU time during the run is measured (psutil; the load generator measures
+its own) and printed.
 """
 
 import argparse
@@ -50,6 +52,8 @@ VENV_BIN = Path(sys.executable).parent
 # Targets from the issue.
 MIN_QUESTIONNAIRES_PER_SECOND = 40.0
 MAX_P95_MS = 300.0
+# The load generator's line in the CPU split.
+LOAD_GENERATOR = "load generator (uvloop+httptools)"
 
 
 # CPU accounting ----------------------------------------------------------------------
@@ -77,8 +81,8 @@ class CpuSampler(threading.Thread):
 
     gunicorn is measured as a process tree (a recycled worker's time is kept
     by its parent). PostgreSQL's backends for the benchmark database, and its
-    background processes, are sampled every second. (Locust measures itself:
-    see bench/locustfile.py.)
+    background processes, are sampled every second. (The load generator measures
+    itself: see bench/virtual_patients.py.)
     """
 
     def __init__(self, app: psutil.Process, database: str):
@@ -144,7 +148,7 @@ class CpuSampler(threading.Thread):
         for kind, first, last in self.postgres.values():
             split[f"PostgreSQL {kind}"] += last - first
         machine_busy = busy(machine_end) - busy(self.machine_start)
-        split["load generator (locust)"] = load_cpu
+        split[LOAD_GENERATOR] = load_cpu
         split["everything else on the machine"] = max(machine_busy - sum(split.values()), 0.0)
         split["idle"] = max(elapsed * psutil.cpu_count() - machine_busy, 0.0)
         split["_elapsed"] = elapsed
@@ -195,7 +199,7 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def run_locust(
+def run_patients(
     *,
     users: int,
     seconds: int,
@@ -204,34 +208,24 @@ def run_locust(
     log_path: Path,
     on_start=None,
 ) -> None:
-    env = {
-        **os.environ,
-        "BENCH_RESULTS": str(results),
-        "BENCH_RUN_TAG": tag,
-        "PYTHONPATH": str(common.ROOT),
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
-    }
+    """Run the virtual patients (bench/virtual_patients.py) in their own process."""
+    env = {**os.environ, "PYTHONPATH": str(common.ROOT)}
     with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own locustfile
+        process = subprocess.Popen(  # noqa: S603 - our own load generator
             [
-                str(VENV_BIN / "locust"),
-                "--locustfile",
-                str(common.ROOT / "bench" / "locustfile.py"),
-                "--headless",
-                "--users",
-                str(users),
-                "--spawn-rate",
-                str(users),
-                "--run-time",
-                f"{seconds}s",
-                # Patients busy when time is up finish their questionnaire.
-                "--stop-timeout",
-                "60",
+                sys.executable,
+                "-m",
+                "bench.virtual_patients",
                 "--host",
                 f"http://127.0.0.1:{PORT}",
-                "--only-summary",
-                "--loglevel",
-                "WARNING",
+                "--users",
+                str(users),
+                "--seconds",
+                str(seconds),
+                "--results",
+                str(results),
+                "--tag",
+                tag,
             ],
             cwd=common.ROOT,
             env=env,
@@ -241,6 +235,10 @@ def run_locust(
         if on_start:
             on_start(psutil.Process(process.pid))
         process.wait()
+    if process.returncode != 0:
+        raise SystemExit(
+            f"the load generator failed (exit {process.returncode}):\n{log_path.read_text()}"
+        )
 
 
 def restart_postgres_later(delay: float, log: list[str]) -> threading.Thread:
@@ -412,7 +410,7 @@ def print_report(summary: dict, cpu: dict, check: dict, users: int, seconds: int
     if done:
         per = {
             part: cpu[part] / done * 1000
-            for part in ("app (gunicorn)", "PostgreSQL backends", "load generator (locust)")
+            for part in ("app (gunicorn)", "PostgreSQL backends", LOAD_GENERATOR)
         }
         ceiling = psutil.cpu_count() * 1000 / sum(per.values())
         print(
@@ -433,7 +431,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=10, help="seconds of warm-up first")
     parser.add_argument("--restart-postgres", action="store_true")
     parser.add_argument("--restart-after", type=float, default=25.0)
-    parser.add_argument("--keep-logs", help="copy gunicorn/locust logs to this folder")
+    parser.add_argument("--keep-logs", help="copy the gunicorn/load generator logs here")
     args = parser.parse_args(argv)
 
     title = "with PostgreSQL restarted mid-run" if args.restart_postgres else "steady"
@@ -451,12 +449,12 @@ def main(argv: list[str] | None = None) -> None:
         wait_until_ready(f"http://127.0.0.1:{PORT}")
         workers = len(psutil.Process(gunicorn.pid).children())
         print(f"gunicorn: {workers} sync workers (gunicorn.conf.py), bench.settings, DEBUG off")
-        run_locust(
+        run_patients(
             users=args.users,
             seconds=args.warmup,
             results=work / "warmup.json",
             tag="9",
-            log_path=work / "locust-warmup.log",
+            log_path=work / "patients-warmup.log",
         )
         sampler = CpuSampler(psutil.Process(gunicorn.pid), DATABASE)
 
@@ -465,12 +463,12 @@ def main(argv: list[str] | None = None) -> None:
             if args.restart_postgres:
                 restart_postgres_later(args.restart_after, restart_log)
 
-        run_locust(
+        run_patients(
             users=args.users,
             seconds=args.seconds,
             results=work / "results.json",
             tag="1",
-            log_path=work / "locust.log",
+            log_path=work / "patients.log",
             on_start=begin,
         )
         measured = json.loads((work / "results.json").read_text())
@@ -530,7 +528,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     if args.keep_logs:
         Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
-        for name in ("gunicorn.log", "locust.log", "results.json"):
+        for name in ("gunicorn.log", "patients.log", "results.json"):
             shutil.copy(work / name, Path(args.keep_logs) / name)
     shutil.rmtree(work, ignore_errors=True)
     raise SystemExit(1 if failures else 0)

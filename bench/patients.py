@@ -1,6 +1,7 @@
 """Form data for one virtual patient's questionnaire (used by the load benchmark).
 
-Kept apart from the locustfile so it can be used without gevent's monkey-patching.
+Used by the load generator (bench/virtual_patients.py) and by the scripts that fill
+in the questionnaire in-process (bench/page_weight.py, bench/request_cpu.py).
 """
 
 import datetime
