@@ -7,8 +7,11 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# The usual rule of thumb for sync workers: two per core, plus one.
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# One sync worker per core, plus one to use the time the others wait for the
+# database. The app is CPU-bound: on 2 cores, 3 workers served 34 questionnaires
+# a second where 5 (the usual "2 x cores + 1") served 32, spending more CPU on
+# switching between them (docs/performance.md).
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
 # A request that takes this long is stuck; the worker is restarted.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))

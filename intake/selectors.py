@@ -9,22 +9,22 @@ from .models import Case, IntakeDraft
 from .services import draft_token_hash
 
 
-def draft_for_token(raw_token: str | None, *, with_case: bool = False) -> IntakeDraft | None:
+def draft_for_token(raw_token: str | None) -> IntakeDraft | None:
     """The browser's draft if its token is known and it has not expired.
 
-    Every questionnaire request reads its draft, so this is kept to the
-    cheapest query: the case is joined only when asked for, and no ordering
-    is needed since ``token_hash`` is unique.
+    Every questionnaire request reads its draft, so this is the cheapest read
+    Django offers: written-out SQL (``raw``), which skips building the query
+    and costs about half the CPU of the same ``filter()`` (docs/performance.md).
+    ``token_hash`` is unique, so there is at most one row.
     """
     if not raw_token or len(raw_token) > 100:
         return None
     cutoff = timezone.now() - datetime.timedelta(hours=settings.CLINIC_DRAFT_HOURS)
-    drafts = IntakeDraft.objects.filter(
-        token_hash=draft_token_hash(raw_token), updated_at__gte=cutoff
+    drafts = IntakeDraft.objects.raw(
+        "SELECT * FROM intake_intakedraft WHERE token_hash = %s", [draft_token_hash(raw_token)]
     )
-    if with_case:
-        drafts = drafts.select_related("case")
-    return next(iter(drafts[:1]), None)
+    draft = next(iter(drafts), None)
+    return draft if draft is not None and draft.updated_at >= cutoff else None
 
 
 def cases_past_retention(*, now: datetime.datetime, retention_days: int):

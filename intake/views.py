@@ -286,7 +286,7 @@ def _submit(draft: IntakeDraft, checked_now: dict[str, dict]):
 
 def confirmation(request):
     """What happens next, shown only to the browser that sent the answers."""
-    draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE), with_case=True)
+    draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
     if draft is None or draft.case is None:
         return redirect("intake:start")
     case = draft.case
