@@ -260,6 +260,10 @@ class IntakeDraft(models.Model):
     data = models.JSONField(default=dict)
     #: Per step, the cleaned answers if ``data`` was valid when saved, else null.
     answers = models.JSONField(default=dict)
+    #: The day (clinic time) every step in ``answers`` was validated on; null if
+    #: they were validated on different days. Validation depends on the clock
+    #: only through that day, so on the same day they need no second check.
+    answers_checked_on = models.DateField(null=True, blank=True)
     submission_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.OneToOneField(
         Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -123,11 +123,10 @@ def case_submit(
 
     ``details`` holds the "About you" answers, ``answers`` the symptom codes.
     Posting the same submission again (double click, refresh, retry) returns
-    the case made the first time.
+    the case made the first time: the unique submission token refuses the
+    second case, and the first is looked up only then (a retry is rare, so the
+    usual submission runs no extra query).
     """
-    existing = Case.objects.filter(submission_token=submission_token).first()
-    if existing is not None:
-        return existing
     try:
         case = _case_create(
             details=details,
@@ -136,7 +135,8 @@ def case_submit(
             language=language,
         )
     except IntegrityError:
-        # A parallel request with the same token won the race: use its case.
+        # Sent before (a retry), or a parallel request with the same token won
+        # the race: use that case.
         existing = Case.objects.filter(submission_token=submission_token).first()
         if existing is None:
             raise
@@ -361,6 +361,7 @@ def draft_create(
         token_hash=draft_token_hash(raw_token),
         data={step: dict(data)},
         answers={step: answers},
+        answers_checked_on=timezone.localdate(),
     )
     return draft, raw_token
 
@@ -375,8 +376,10 @@ def draft_save_step(
     """
     draft.data = {**draft.data, step: dict(data)}
     draft.answers = {**draft.answers, step: answers}
+    if draft.answers_checked_on != timezone.localdate():
+        draft.answers_checked_on = None  # some were checked on another day
     draft.updated_at = timezone.now()
-    draft.save(update_fields=["data", "answers", "updated_at"])
+    draft.save(update_fields=["data", "answers", "answers_checked_on", "updated_at"])
 
 
 def draft_mark_submitted(*, draft: IntakeDraft, case: Case) -> None:
@@ -384,8 +387,9 @@ def draft_mark_submitted(*, draft: IntakeDraft, case: Case) -> None:
     draft.case = case
     draft.data = {}
     draft.answers = {}
+    draft.answers_checked_on = None
     draft.updated_at = timezone.now()
-    draft.save(update_fields=["case", "data", "answers", "updated_at"])
+    draft.save(update_fields=["case", "data", "answers", "answers_checked_on", "updated_at"])
 
 
 def draft_purge_expired(*, older_than: datetime.datetime) -> int:

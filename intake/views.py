@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -69,12 +70,15 @@ def _step_answers(draft: IntakeDraft | None) -> dict[str, dict]:
 
 
 def _validated_answers(draft: IntakeDraft, checked_now: dict[str, dict]) -> dict[str, dict]:
-    """Every saved step validated again now, for the submission itself.
+    """Every saved step's answers as valid today, for the submission itself.
 
     Some answers are only valid relative to today (an appointment date, when
-    the symptoms started), so what was valid when typed is checked once more.
-    ``checked_now`` holds the steps already validated in this request.
+    the symptoms started). Answers all checked earlier today stand; otherwise
+    every step is validated again. ``checked_now`` holds the steps already
+    validated in this request.
     """
+    if draft.answers_checked_on == timezone.localdate():
+        return {**_step_answers(draft), **checked_now}
     answered = {}
     for step in STEPS:
         if step.slug in checked_now:

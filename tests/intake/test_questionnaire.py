@@ -177,6 +177,16 @@ def test_draft_saved_before_answers_were_kept_still_resumes(client):
     assert Case.objects.get().answers["weak_side"] == "left"
 
 
+def test_the_draft_knows_whether_its_answers_were_all_checked_today(client):
+    evening = timezone.make_aware(datetime.datetime(2026, 3, 10, 21, 0))
+    with time_machine.travel(evening, tick=False):
+        fill_all(client, stop_before="pain")
+        assert IntakeDraft.objects.get().answers_checked_on == datetime.date(2026, 3, 10)
+    with time_machine.travel(evening + datetime.timedelta(hours=4), tick=False):
+        post_step(client, "pain")
+    assert IntakeDraft.objects.get().answers_checked_on is None  # checked on two days
+
+
 def test_answers_are_checked_again_when_sent(client):
     """An appointment date that was today when typed is in the past the next morning."""
     evening = timezone.make_aware(datetime.datetime(2026, 3, 10, 21, 0))
