@@ -6,9 +6,18 @@ in the questionnaire in-process (bench/page_weight.py, bench/request_cpu.py).
 
 import datetime
 import random
+import re
 
 from bench.seed import FIRST_NAMES, LAST_NAMES, random_answers
 from tests.intake.questionnaire import STEP_DATA, STEP_ORDER
+
+#: The form token on every step page, posted back with the answers.
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def page_name(location: str, step_number: int) -> str:
+    """The name a GET is timed under: the page a step's POST redirected to."""
+    return "GET confirmation" if "/done/" in location else f"GET step {step_number}"
 
 
 def step_path(slug: str) -> str:

@@ -21,7 +21,6 @@ them. The test client adds a little of its own instead.
 
 import argparse
 import random
-import re
 import shutil
 import tempfile
 import time
@@ -32,7 +31,6 @@ from urllib.parse import urlencode
 from . import common
 
 DATABASE = f"{common.BENCH_PREFIX}_request_cpu"
-CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 FLOOR_PATHS = {"/healthz": 200, "/": 200, "/no-such-page/": 404}
 
 
@@ -53,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.db import connection
     from django.test import Client
 
-    from bench.patients import questionnaire, step_path
+    from bench.patients import CSRF_FIELD, page_name, questionnaire, step_path
     from tests.intake.questionnaire import STEP_ORDER
 
     cpu: dict[str, list[float]] = defaultdict(list)
@@ -100,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
                 302,
             )
             location = response["Location"]
-            name = "GET confirmation" if "/done/" in location else f"GET step {index + 1}"
+            name = page_name(location, index + 1)
             response = timed(name, lambda where=location: browser.get(where, secure=True), 200)
 
     floor_client = Client(HTTP_X_FORWARDED_PROTO="https")

@@ -58,7 +58,7 @@ from urllib.parse import urlencode, urlsplit
 import httptools
 import uvloop
 
-from bench.patients import questionnaire, step_path
+from bench.patients import CSRF_FIELD, page_name, questionnaire, step_path
 from tests.intake.questionnaire import STEP_ORDER
 
 PATIENCE = float(os.environ.get("BENCH_PATIENCE", "30"))
@@ -67,7 +67,6 @@ FINISH_WITHIN = 60.0
 #: A request not answered in full within this long fails (status 0).
 REQUEST_TIMEOUT = 60.0
 USER_AGENT = "clinic-bench/virtual-patient"
-CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REFERENCE = re.compile(r'class="case-reference">(C-[A-Z0-9]+)<')
 COULD_NOT_SAVE = "We could not save your answers just now"
 
@@ -325,7 +324,7 @@ class LoadRun:
                     browser, outcome, "POST", step_path(slug), f"POST step {index}", form
                 )
                 location = response.get(b"location")
-                name = "GET confirmation" if "/done/" in location else f"GET step {index + 1}"
+                name = page_name(location, index + 1)
                 _response, body = await self.send(browser, outcome, "GET", location, name)
             found = REFERENCE.search(body)
             if not found:

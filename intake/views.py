@@ -63,10 +63,15 @@ def _step_answers(draft: IntakeDraft | None) -> dict[str, dict]:
             if draft.answers[step.slug] is not None:
                 answered[step.slug] = draft.answers[step.slug]
         elif step.slug in draft.data:
-            form = step.form_class(data=draft.data[step.slug])
-            if form.is_valid():
-                answered[step.slug] = form.answers()
+            answers = _answers_if_valid(step, draft.data[step.slug])
+            if answers is not None:
+                answered[step.slug] = answers
     return answered
+
+
+def _answers_if_valid(step: Step, data: dict) -> dict | None:
+    form = step.form_class(data=data)
+    return form.answers() if form.is_valid() else None
 
 
 def _validated_answers(draft: IntakeDraft, checked_now: dict[str, dict]) -> dict[str, dict]:
@@ -83,12 +88,10 @@ def _validated_answers(draft: IntakeDraft, checked_now: dict[str, dict]) -> dict
     for step in STEPS:
         if step.slug in checked_now:
             answered[step.slug] = checked_now[step.slug]
-            continue
-        if step.slug not in draft.data:
-            continue
-        form = step.form_class(data=draft.data[step.slug])
-        if form.is_valid():
-            answered[step.slug] = form.answers()
+        elif step.slug in draft.data:
+            answers = _answers_if_valid(step, draft.data[step.slug])
+            if answers is not None:
+                answered[step.slug] = answers
     return answered
 
 
