@@ -183,9 +183,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Fail fast rather than leave a patient waiting on a dead database.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 # Optional read replica for reporting reads only (see clinic/db_routers.py).
 if os.environ.get("DATABASE_REPLICA_URL"):
@@ -193,6 +190,13 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         os.environ["DATABASE_REPLICA_URL"], conn_max_age=60, conn_health_checks=True
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        # Django's PostgreSQL backend, with a connection health check that reads
+        # the socket instead of sending SELECT 1 on every request.
+        _database["ENGINE"] = "clinic.postgresql"
+        # Fail fast rather than leave a patient waiting on a dead database.
+        _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DATABASE_ROUTERS = ["clinic.db_routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
