@@ -73,23 +73,28 @@ def patient_get_or_create(
     """Find the patient by last name + date of birth + phone, or create them.
 
     A returning patient's first name and email are refreshed to what they
-    typed this time; the matching keys never change.
+    typed this time (a blank email keeps the one on record); the matching keys
+    never change. One statement either way: an insert that becomes an update
+    of the existing record when the keys match (``INSERT ... ON CONFLICT``),
+    so the same person sending twice at the same moment cannot make two
+    records. The patient returned carries the record's id and what was typed
+    this time.
     """
-    patient, created = Patient.objects.get_or_create(
-        last_name_key=normalise_last_name(last_name),
+    patient = Patient(
+        first_name=first_name,
+        last_name=last_name,
         date_of_birth=date_of_birth,
+        phone=phone,
+        email=email,
+        last_name_key=normalise_last_name(last_name),
         phone_key=normalise_phone(phone),
-        defaults={
-            "first_name": first_name,
-            "last_name": last_name,
-            "phone": phone,
-            "email": email,
-        },
     )
-    if not created and (patient.first_name != first_name or (email and patient.email != email)):
-        patient.first_name = first_name
-        patient.email = email or patient.email
-        patient.save(update_fields=["first_name", "email"])
+    Patient.objects.bulk_create(
+        [patient],
+        update_conflicts=True,
+        unique_fields=["last_name_key", "date_of_birth", "phone_key"],
+        update_fields=["first_name", "email"] if email else ["first_name"],
+    )
     return patient
 
 
@@ -112,6 +117,11 @@ def _apply_assessment(case: Case, assessment: triage.Assessment) -> None:
     case.priority = assessment.priority
 
 
+# Tries at a free random reference before giving up (each is taken with a
+# chance of about one in 6,000 even with a million cases stored).
+REFERENCE_ATTEMPTS = 5
+
+
 def case_submit(
     *,
     details: Mapping[str, object],
@@ -125,26 +135,32 @@ def case_submit(
     Posting the same submission again (double click, refresh, retry) returns
     the case made the first time: the unique submission token refuses the
     second case, and the first is looked up only then (a retry is rare, so the
-    usual submission runs no extra query).
+    usual submission runs no extra query). If the random case reference is
+    already taken, the whole submission is stored again under a new one.
     """
-    try:
-        case = _case_create(
-            details=details,
-            answers=answers,
-            submission_token=submission_token,
-            language=language,
-        )
-    except IntegrityError:
-        # Sent before (a retry), or a parallel request with the same token won
-        # the race: use that case.
-        existing = Case.objects.filter(submission_token=submission_token).first()
-        if existing is None:
-            raise
-        return existing
-    return case
+    for attempt in range(1, REFERENCE_ATTEMPTS + 1):
+        reference = new_case_reference()
+        try:
+            return _case_create(
+                details=details,
+                answers=answers,
+                submission_token=submission_token,
+                language=language,
+                reference=reference,
+            )
+        except IntegrityError:
+            # Nothing was stored. Sent before (a retry), or a parallel request
+            # with the same token won the race: use that case.
+            existing = Case.objects.filter(submission_token=submission_token).first()
+            if existing is not None:
+                return existing
+            taken = Case.objects.filter(reference=reference).exists()
+            if not taken or attempt == REFERENCE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _case_create(*, details, answers, submission_token, language) -> Case:
+def _case_create(*, details, answers, submission_token, language, reference) -> Case:
     assessment = triage.assess(answers_for_triage(answers))
     started = answers.get("symptoms_started")
     appointment = details.get("appointment_date")
@@ -158,6 +174,7 @@ def _case_create(*, details, answers, submission_token, language) -> Case:
         )
         case = Case(
             patient=patient,
+            reference=reference,
             submission_token=submission_token,
             answers=dict(answers),
             language=language,
@@ -166,7 +183,7 @@ def _case_create(*, details, answers, submission_token, language) -> Case:
             consented_at=timezone.now(),
         )
         _apply_assessment(case, assessment)
-        _save_with_unique_reference(case)
+        case.save(force_insert=True)
         CaseEvent.objects.create(
             case=case,
             kind=CaseEvent.Kind.SUBMITTED,
@@ -178,19 +195,6 @@ def _case_create(*, details, answers, submission_token, language) -> Case:
 
             queue_emergency_alert(case.pk)
     return case
-
-
-def _save_with_unique_reference(case: Case, attempts: int = 5) -> None:
-    for attempt in range(attempts):
-        case.reference = new_case_reference()
-        try:
-            with transaction.atomic():
-                case.save(force_insert=True)
-            return
-        except IntegrityError:
-            taken = Case.objects.filter(reference=case.reference).exists()
-            if not taken or attempt == attempts - 1:
-                raise
 
 
 def _as_date(value: object) -> datetime.date:

@@ -226,26 +226,29 @@ def _questionnaire_step(request, step: Step):
     form = step.form_class(data=data)
     valid = form.is_valid()
     answers = form.answers() if valid else None
+    index = STEPS.index(step)
+    going_back = request.POST.get("action") == "back" and index > 0
+    if valid and step.slug == LAST_STEP and draft is not None and not (language or going_back):
+        return _submit(draft, step=step, data=data, answers=answers)
     raw_token = None
     if draft is None:
         draft, raw_token = draft_create(step=step.slug, data=data, answers=answers)
     else:
         draft_save_step(draft=draft, step=step.slug, data=data, answers=answers)
 
-    index = STEPS.index(step)
     if language:
         # Like Back, what was typed is saved unvalidated; the same step comes back
         # in the chosen language with those answers filled in.
         response = _set_language_cookie(HttpResponseRedirect(_step_url(step)), language)
-    elif request.POST.get("action") == "back" and index > 0:
+    elif going_back:
         response = HttpResponseRedirect(_step_url(STEPS[index - 1]))
+    elif not valid:
+        response = _render_step(request, step, form, draft)
+    elif step.slug != LAST_STEP:
+        response = HttpResponseRedirect(_step_url(STEPS[index + 1]))
     else:
-        if not valid:
-            response = _render_step(request, step, form, draft)
-        elif step.slug != LAST_STEP:
-            response = HttpResponseRedirect(_step_url(STEPS[index + 1]))
-        else:
-            response = _submit(draft, checked_now={step.slug: form.answers()})
+        # The last step, valid, but the patient has no draft with the earlier steps.
+        response = HttpResponseRedirect(_step_url(STEPS[0]))
     if raw_token:
         _set_draft_cookie(response, raw_token)
     return response
@@ -275,10 +278,17 @@ def _set_language_cookie(response, language: str):
     return response
 
 
-def _submit(draft: IntakeDraft, checked_now: dict[str, dict]):
-    answered = _validated_answers(draft, checked_now)
+def _submit(draft: IntakeDraft, *, step: Step, data: dict[str, str], answers: dict):
+    """Send the questionnaire with the last step's valid answers, or show what is missing.
+
+    The last step's answers go straight into the case: saving them in the
+    draft first would be a write undone a moment later. If an earlier step
+    still needs answers, they are saved in the draft like any step's.
+    """
+    answered = _validated_answers(draft, checked_now={step.slug: answers})
     blocker = _first_unfinished(answered, before=None)
     if blocker is not None:
+        draft_save_step(draft=draft, step=step.slug, data=data, answers=answers)
         return HttpResponseRedirect(_step_url(blocker))
     details, answers = _collected_answers(answered)
     case = case_submit(

@@ -1,0 +1,147 @@
+"""Storing a finished questionnaire: the patient record, the reference, exactly once."""
+
+import datetime
+import itertools
+import uuid
+
+import pytest
+from django.db import IntegrityError
+from django.urls import reverse
+
+from intake import services
+from intake.models import Case, CaseEvent, IntakeDraft, Patient
+from intake.services import case_submit
+from tests.factories import CaseFactory, complete_answers
+from tests.intake.questionnaire import fill_all, post_step
+
+pytestmark = pytest.mark.django_db
+
+DETAILS = {
+    "first_name": "Zoë",
+    "last_name": "Quillfeather-Example",
+    "date_of_birth": datetime.date(1958, 11, 23),
+    "phone": "555-0177",
+    "email": "zoe.quill@example.com",
+}
+
+
+def submit(**details) -> Case:
+    return case_submit(
+        details={**DETAILS, **details}, answers=complete_answers(), submission_token=uuid.uuid4()
+    )
+
+
+def test_a_new_patient_is_stored_with_matching_keys():
+    case = submit()
+    patient = Patient.objects.get()
+    assert case.patient_id == patient.pk
+    assert (patient.first_name, patient.last_name, patient.phone, patient.email) == (
+        "Zoë",
+        "Quillfeather-Example",
+        "555-0177",
+        "zoe.quill@example.com",
+    )
+    assert (patient.last_name_key, patient.phone_key) == ("quillfeather-example", "5550177")
+
+
+def test_a_returning_patient_is_matched_and_their_name_and_email_refreshed():
+    first = submit()
+    second = submit(
+        first_name="Zoe",
+        last_name="  quillfeather-EXAMPLE ",
+        phone="(555) 0177",
+        email="zq@example.com",
+    )
+    patient = Patient.objects.get()
+    assert first.patient_id == second.patient_id == patient.pk
+    assert patient.first_name == "Zoe"
+    assert patient.email == "zq@example.com"
+    # The matching keys and the name and phone as first typed stay.
+    assert (patient.last_name, patient.phone) == ("Quillfeather-Example", "555-0177")
+
+
+def test_a_returning_patient_without_an_email_keeps_the_one_on_record():
+    submit()
+    submit(email="")
+    assert Patient.objects.get().email == "zoe.quill@example.com"
+
+
+def test_a_different_person_gets_their_own_record():
+    submit()
+    submit(date_of_birth=datetime.date(1958, 11, 24))
+    assert Patient.objects.count() == 2
+
+
+def test_a_taken_reference_is_replaced_and_nothing_of_the_first_try_stays(monkeypatch):
+    taken = CaseFactory(reference="C-AAAAAAA")
+    references = iter(["C-AAAAAAA", "C-CCCCCCC"])
+    monkeypatch.setattr(services, "new_case_reference", lambda: next(references))
+
+    case = submit()
+
+    assert case.reference == "C-CCCCCCC"
+    assert Case.objects.count() == 2
+    assert Patient.objects.exclude(pk=taken.patient_id).count() == 1
+    assert list(CaseEvent.objects.filter(case=case).values_list("kind", flat=True)) == [
+        CaseEvent.Kind.SUBMITTED
+    ]
+
+
+def test_when_every_reference_tried_is_taken_nothing_is_stored(monkeypatch):
+    CaseFactory(reference="C-AAAAAAA")
+    attempts = itertools.count(1)
+
+    def always_taken():
+        next(attempts)
+        return "C-AAAAAAA"
+
+    monkeypatch.setattr(services, "new_case_reference", always_taken)
+    with pytest.raises(IntegrityError):
+        submit()
+    assert next(attempts) == services.REFERENCE_ATTEMPTS + 1
+    assert Case.objects.count() == 1
+    assert Patient.objects.count() == 1
+
+
+def test_the_same_submission_sent_again_returns_the_first_case():
+    token = uuid.uuid4()
+    first = case_submit(details=DETAILS, answers=complete_answers(), submission_token=token)
+    again = case_submit(details=DETAILS, answers=complete_answers(), submission_token=token)
+    assert again.pk == first.pk
+    assert Case.objects.count() == 1
+
+
+def test_the_last_step_goes_into_the_case_in_five_statements(
+    client, settings, django_assert_num_queries
+):
+    fill_all(client, stop_before="health")
+    settings.RATELIMIT_ENABLE = False  # its counters are statements of their own
+    # Read the draft; store the patient, the case and its timeline entry; link the
+    # draft to its case. (The savepoint and its release stand for the transaction,
+    # as the test runs inside one of its own.)
+    with django_assert_num_queries(7):
+        response = post_step(client, "health", {"medications": "ibuprofen"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("intake:done")
+    case = Case.objects.get()
+    assert case.answers["medications"] == "ibuprofen"
+    draft = IntakeDraft.objects.get()
+    assert draft.case_id == case.pk
+    assert draft.data == {}
+
+
+def test_a_last_step_sent_with_an_earlier_step_missing_is_kept_in_the_draft(client):
+    fill_all(client, stop_before="health")
+    draft = IntakeDraft.objects.get()
+    draft.data.pop("pain")
+    draft.answers.pop("pain")
+    draft.save()
+
+    response = post_step(client, "health", {"medications": "ibuprofen"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("intake:step", kwargs={"step": "pain"})
+    assert not Case.objects.exists()
+    draft.refresh_from_db()
+    assert draft.data["health"]["medications"] == "ibuprofen"
+    assert draft.answers["health"]["medications"] == "ibuprofen"
