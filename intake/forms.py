@@ -39,8 +39,31 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+class FixedChoicesMixin:
+    """For choice fields whose choices are fixed when the form class is written.
+
+    Django gives every form it makes its own copy of each field, choices
+    included, so that one form can change its fields without touching the
+    others. Copying the questionnaire's choices (lists of translatable labels)
+    was most of the cost of making a step's form, on every page. Nothing
+    changes these choices in place, and setting new ones replaces the list, so
+    every copy of the field shares the one list of choices.
+    """
+
+    def __deepcopy__(self, memo):
+        return forms.Field.__deepcopy__(self, memo)
+
+
+class FixedChoiceField(FixedChoicesMixin, forms.ChoiceField):
+    pass
+
+
+class FixedTypedChoiceField(FixedChoicesMixin, forms.TypedChoiceField):
+    pass
+
+
 def yes_no_field(label, help_text="", *, unsure=False, red_flag=False, choices=None):
-    return forms.ChoiceField(
+    return FixedChoiceField(
         label=label,
         help_text=help_text,
         choices=choices or (YES_NO_UNSURE if unsure else YES_NO),
@@ -200,20 +223,20 @@ class LegsForm(QuestionnaireStepForm):
         _("For example, your knee gave way and you nearly fell or did fall."),
         unsure=True,
     )
-    weak_side = forms.ChoiceField(
+    weak_side = FixedChoiceField(
         label=_("Which leg feels weak?"),
         choices=WEAK_SIDE_CHOICES,
         widget=forms.RadioSelect,
         error_messages={"required": REQUIRED_MESSAGE},
     )
-    weakness_onset = forms.ChoiceField(
+    weakness_onset = FixedChoiceField(
         label=_("If a leg feels weak: how fast did the weakness come on?"),
         help_text=_("Skip this if neither leg feels weak."),
         choices=ONSET_CHOICES,
         widget=forms.RadioSelect,
         required=False,
     )
-    weakness_trend = forms.ChoiceField(
+    weakness_trend = FixedChoiceField(
         label=_("If a leg feels weak: is the weakness changing?"),
         help_text=_("Skip this if neither leg feels weak."),
         choices=TREND_CHOICES,
@@ -272,7 +295,7 @@ PAIN_SCORE_CHOICES = [(str(n), str(n)) for n in range(11)]
 
 class PainForm(QuestionnaireStepForm):
     back_pain = yes_no_field(_("Do you have pain in your lower back?"))
-    pain_pattern = forms.ChoiceField(
+    pain_pattern = FixedChoiceField(
         label=_("Where does your leg pain go?"),
         help_text=_("Choose the one that fits best."),
         choices=PAIN_PATTERN_CHOICES,
@@ -280,7 +303,7 @@ class PainForm(QuestionnaireStepForm):
         error_messages={"required": REQUIRED_MESSAGE},
     )
     pain_both_legs = yes_no_field(_("Does pain shoot down both of your legs?"))
-    pain_score = forms.TypedChoiceField(
+    pain_score = FixedTypedChoiceField(
         label=_("How bad was your worst pain in the last week?"),
         help_text=_("0 means no pain. 10 means the worst pain you can imagine."),
         choices=PAIN_SCORE_CHOICES,
