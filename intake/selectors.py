@@ -27,6 +27,23 @@ def draft_for_token(raw_token: str | None) -> IntakeDraft | None:
     return draft if draft is not None and draft.updated_at >= cutoff else None
 
 
+def submitted_case_for_token(raw_token: str | None) -> Case | None:
+    """The case this browser's questionnaire became, if its draft is known and not expired.
+
+    The confirmation page's read: the draft and its case in one statement,
+    written out like ``draft_for_token``'s.
+    """
+    if not raw_token or len(raw_token) > 100:
+        return None
+    cutoff = timezone.now() - datetime.timedelta(hours=settings.CLINIC_DRAFT_HOURS)
+    cases = Case.objects.raw(
+        "SELECT c.* FROM intake_case c JOIN intake_intakedraft d ON d.case_id = c.id "
+        "WHERE d.token_hash = %s AND d.updated_at >= %s",
+        [draft_token_hash(raw_token), cutoff],
+    )
+    return next(iter(cases), None)
+
+
 def cases_past_retention(*, now: datetime.datetime, retention_days: int):
     """Closed cases untouched for longer than the retention period that still hold answers."""
     cutoff = now - datetime.timedelta(days=retention_days)

@@ -25,7 +25,7 @@ from conditions.selectors import conditions_for_answers
 from . import triage
 from .forms import EMERGENCY_YES_CODES, STEP_BY_SLUG, STEPS, Step
 from .models import IntakeDraft
-from .selectors import draft_for_token
+from .selectors import draft_for_token, submitted_case_for_token
 from .services import case_submit, draft_create, draft_mark_submitted, draft_save_step
 
 logger = logging.getLogger(__name__)
@@ -303,10 +303,9 @@ def _submit(draft: IntakeDraft, *, step: Step, data: dict[str, str], answers: di
 
 def confirmation(request):
     """What happens next, shown only to the browser that sent the answers."""
-    draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
-    if draft is None or draft.case is None:
+    case = submitted_case_for_token(request.COOKIES.get(DRAFT_COOKIE))
+    if case is None:
         return redirect("intake:start")
-    case = draft.case
     context = {
         "case": case,
         "is_emergency": case.tier == triage.EMERGENCY,

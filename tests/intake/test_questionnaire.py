@@ -237,6 +237,17 @@ def test_submitted_draft_holds_no_copy_of_answers(client):
     assert draft.answers == {}
 
 
+def test_confirmation_shows_the_case_until_the_draft_expires(client):
+    fill_all(client)
+    reference = Case.objects.get().reference
+    assert reference in client.get(reverse("intake:done")).text
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=25), tick=False):
+        response = client.get(reverse("intake:done"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("intake:start")
+
+
 def test_confirmation_is_private_to_the_submitting_browser(client):
     from django.test import Client
 
