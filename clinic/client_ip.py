@@ -21,8 +21,3 @@ def client_ip(request) -> str:
             return forwarded[-proxies]
     # Empty when unknown (e.g. an internal request): stored as NULL, never a fake address.
     return request.META.get("REMOTE_ADDR", "")
-
-
-def client_ip_for_ratelimit(group, request) -> str:
-    """django-ratelimit key function (it passes the group first)."""
-    return client_ip(request)

@@ -311,8 +311,8 @@ MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clinic-intake@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Shared cache (rate-limit counters). A database table by default so that
-# several app servers share it; `manage.py createcachetable` creates it.
+# Shared cache. A database table so that several app servers share it;
+# `manage.py createcachetable` creates it.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -342,7 +342,8 @@ AXES_VERBOSE = False
 
 # Public questionnaire: requests per client address (clinic tablets share one
 # address, so the limit is generous; it stops floods, not patients).
-RATELIMIT_ENABLE = env_bool("CLINIC_RATELIMIT", True)
+# Counted per window in the database (intake.RateLimitCounter), one statement a post.
+CLINIC_RATELIMIT = env_bool("CLINIC_RATELIMIT", True)
 CLINIC_INTAKE_RATE = os.environ.get("CLINIC_INTAKE_RATE", "120/m")
 
 # Two-factor login: the issuer name shown in authenticator apps.

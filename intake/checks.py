@@ -1,7 +1,9 @@
 """Deployment checks (`manage.py check --deploy`) for settings the clinic depends on."""
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
+
+from .services import parse_rate
 
 
 @register(deploy=True)
@@ -25,3 +27,18 @@ def alert_settings_check(app_configs, **kwargs):
             )
         )
     return problems
+
+
+@register
+def rate_limit_settings_check(app_configs, **kwargs):
+    try:
+        parse_rate(settings.CLINIC_INTAKE_RATE)
+    except ValueError as error:
+        return [
+            Error(
+                f"CLINIC_INTAKE_RATE: {error}.",
+                hint="For example 120/m: at most 120 questionnaire posts a minute per address.",
+                id="intake.E001",
+            )
+        ]
+    return []

@@ -279,6 +279,26 @@ class IntakeDraft(models.Model):
         return f"draft {self.pk}"
 
 
+class RateLimitCounter(models.Model):
+    """Questionnaire posts counted for one client in the current time window.
+
+    One row per client, reset when a new window starts (see
+    ``services.rate_limit_hit``). The client address is stored only as a
+    hash; ``purge_intake_drafts`` deletes rows of windows long past.
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    window_start = models.DateTimeField(db_index=True)
+    hits = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("rate-limit counter")
+        verbose_name_plural = _("rate-limit counters")
+
+    def __str__(self) -> str:
+        return f"{self.hits} since {self.window_start:%H:%M:%S}"
+
+
 class RedFlagCase(Case):
     """The red-flag queue: the same cases, listed by danger (see CaseQuerySet.red_flag_queue)."""
 

@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Mapping
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from . import triage
-from .models import Case, CaseEvent, IntakeDraft, Patient
+from .models import Case, CaseEvent, IntakeDraft, Patient, RateLimitCounter
 
 Status = Case.Status
 
@@ -399,4 +399,58 @@ def draft_mark_submitted(*, draft: IntakeDraft, case: Case) -> None:
 def draft_purge_expired(*, older_than: datetime.datetime) -> int:
     """Delete drafts untouched since ``older_than``; returns how many went."""
     deleted, _ = IntakeDraft.objects.filter(updated_at__lt=older_than).delete()
+    return deleted
+
+
+# Rate limits --------------------------------------------------------------
+
+RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RATE_PATTERN = re.compile(r"^\s*([1-9][0-9]*)\s*/\s*([smhd])\s*$")
+
+_COUNTERS = RateLimitCounter._meta.db_table
+RATE_LIMIT_HIT_SQL = f"""
+INSERT INTO {_COUNTERS} (key_hash, window_start, hits) VALUES (%s, %s, 1)
+ON CONFLICT (key_hash) DO UPDATE SET
+    hits = CASE WHEN {_COUNTERS}.window_start = excluded.window_start
+                THEN {_COUNTERS}.hits + 1 ELSE 1 END,
+    window_start = excluded.window_start
+RETURNING hits
+"""  # noqa: S608 - the table name is the model's, not input
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"120/m"`` -> (120 requests, per 60 seconds); s, m, h and d are understood."""
+    match = RATE_PATTERN.match(rate)
+    if match is None:
+        raise ValueError(f"{rate!r} is not a rate such as 120/m (requests per s, m, h or d)")
+    return int(match[1]), RATE_PERIODS[match[2]]
+
+
+def rate_limit_hit(*, key: str, period_seconds: int, now: datetime.datetime | None = None) -> int:
+    """Count one request from ``key`` and return how many it has made in this window.
+
+    Windows are fixed: ``period_seconds`` long, from the Unix epoch. One
+    statement that inserts, counts on, or restarts the client's row
+    (``INSERT ... ON CONFLICT ... RETURNING``), so requests arriving together
+    each get their own count and nothing else is read or written.
+    """
+    now = now or timezone.now()
+    window_start = datetime.datetime.fromtimestamp(
+        int(now.timestamp()) // period_seconds * period_seconds, tz=datetime.UTC
+    )
+    connection = connections[RateLimitCounter.objects.db]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            RATE_LIMIT_HIT_SQL,
+            [
+                hashlib.sha256(key.encode()).hexdigest(),
+                connection.ops.adapt_datetimefield_value(window_start),
+            ],
+        )
+        return cursor.fetchone()[0]
+
+
+def rate_limit_purge(*, older_than: datetime.datetime) -> int:
+    """Delete counters whose window started before ``older_than``; returns how many went."""
+    deleted, _ = RateLimitCounter.objects.filter(window_start__lt=older_than).delete()
     return deleted

@@ -17,16 +17,22 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
-from clinic.client_ip import client_ip_for_ratelimit
+from clinic.client_ip import client_ip
 from conditions.selectors import conditions_for_answers
 
 from . import triage
 from .forms import EMERGENCY_YES_CODES, STEP_BY_SLUG, STEPS, Step
 from .models import IntakeDraft
 from .selectors import draft_for_token, submitted_case_for_token
-from .services import case_submit, draft_create, draft_mark_submitted, draft_save_step
+from .services import (
+    case_submit,
+    draft_create,
+    draft_mark_submitted,
+    draft_save_step,
+    parse_rate,
+    rate_limit_hit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -182,19 +188,17 @@ def questionnaire_step(request, step: str = FIRST_STEP):
 
 
 def _over_rate_limit(request) -> bool:
+    """Whether this client has sent more questionnaire posts than CLINIC_INTAKE_RATE allows."""
+    if not settings.CLINIC_RATELIMIT:
+        return False
+    limit, period = parse_rate(settings.CLINIC_INTAKE_RATE)
     try:
-        return is_ratelimited(
-            request,
-            group="intake",
-            key=client_ip_for_ratelimit,
-            rate=settings.CLINIC_INTAKE_RATE,
-            method="POST",
-            increment=True,
-        )
+        hits = rate_limit_hit(key=f"intake:{client_ip(request)}", period_seconds=period)
     except DatabaseError:
         # The counters live in the database; if it is down, the save below
         # fails too and the patient gets the "could not save" page instead.
         return False
+    return hits > limit
 
 
 def _questionnaire_step(request, step: Step):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _no_rate_limit(settings):
     # Hundreds of posts from one test address: the limit is tested elsewhere.
-    settings.RATELIMIT_ENABLE = False
+    settings.CLINIC_RATELIMIT = False
 
 
 MARKER = "<script>alert(1)</script>"

@@ -98,7 +98,7 @@ def chromium():
 def _browser_test_settings(settings):
     # Every request comes from 127.0.0.1; the questionnaire's rate limit is
     # tested elsewhere and would only make these tests depend on their speed.
-    settings.RATELIMIT_ENABLE = False
+    settings.CLINIC_RATELIMIT = False
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -115,7 +115,7 @@ def test_the_last_step_goes_into_the_case_in_five_statements(
     client, settings, django_assert_num_queries
 ):
     fill_all(client, stop_before="health")
-    settings.RATELIMIT_ENABLE = False  # its counters are statements of their own
+    settings.CLINIC_RATELIMIT = False  # its counters are statements of their own
     # Read the draft; store the patient, the case and its timeline entry; link the
     # draft to its case. (The savepoint and its release stand for the transaction,
     # as the test runs inside one of its own.)
