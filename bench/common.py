@@ -78,8 +78,10 @@ def production_env(database: str, static_root: str | None = None, **extra: str) 
 
     Debug off with a real random secret key, the database task backend (the
     alert is a row written with the case), HTTPS redirect off because there is
-    no TLS proxy in front, and the questionnaire's rate limit off (all virtual
-    patients share one address). ``bench.settings`` only moves STATIC_ROOT.
+    no TLS proxy in front, and the client address read from X-Forwarded-For as
+    behind one proxy (the virtual patients each send their own, so the
+    questionnaire's rate limit counts them as it would count real patients).
+    ``bench.settings`` only moves STATIC_ROOT.
     """
     env = {
         **os.environ,
@@ -88,7 +90,7 @@ def production_env(database: str, static_root: str | None = None, **extra: str) 
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url(database),
-        "CLINIC_RATELIMIT": "0",
+        "CLINIC_TRUSTED_PROXY_COUNT": "1",
         "CLINIC_TASK_BACKEND": "database",
         "DJANGO_LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "bench.settings",

@@ -5,9 +5,10 @@
 
 The app is served by gunicorn with the repository's gunicorn.conf.py and
 production-like settings (DEBUG off, a random secret key, whitenoise serving
-the collected static files, the database task backend; HTTPS redirect and the
-questionnaire's per-address rate limit off, as every virtual patient comes
-from 127.0.0.1), on a fresh PostgreSQL database ``clinic_bench_load``.
+the collected static files, the database task backend, the questionnaire's
+per-address rate limit on, with each virtual patient at its own address
+behind "the proxy"; HTTPS redirect off), on a fresh PostgreSQL database
+``clinic_bench_load``.
 
 The load generator (bench/virtual_patients.py: uvloop, httptools) runs in its
 own process: each virtual patient fills in the whole questionnaire as a

@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
 
     def fill_in(number: int) -> None:
         browser.cookies = SimpleCookie()
+        # Each patient at their own address, as the TLS proxy passes it on.
+        browser.defaults["HTTP_X_FORWARDED_FOR"] = f"10.1.{number // 256 % 256}.{number % 256}"
         answers = questionnaire(rng, f"555 3{number:07d}")
         response = timed("GET step 1", lambda: browser.get("/intake/", secure=True), 200)
         for index, slug in enumerate(STEP_ORDER, start=1):

@@ -24,7 +24,9 @@ number. Eleven requests, each timed on its own, from sending it (opening the
 connection first if need be) to the last byte of the response.
 
 The app runs as in production behind a TLS proxy, so every request says
-``X-Forwarded-Proto: https`` and carries the Origin/Referer a browser sends;
+``X-Forwarded-Proto: https`` and ``X-Forwarded-For`` (each patient their own
+address, so the questionnaire's per-address rate limit counts each patient as
+it would in production), and carries the Origin/Referer a browser sends;
 the cookies (all ``Secure``) are kept by hand, as a browser would keep them
 for the https origin.
 
@@ -192,10 +194,12 @@ class Browser:
         self.address = address
         self.connection: _Connection | None = None
         self.cookies: dict[str, str] = {}
+        self.client_address = "10.0.0.1"
 
-    def new_patient(self) -> None:
-        """Forget the cookies, as a new browser would start without them."""
+    def new_patient(self, client_address: str) -> None:
+        """Forget the cookies, as a new browser would start without them, at its own address."""
         self.cookies = {}
+        self.client_address = client_address
 
     def request_bytes(self, method: str, path: str, body: bytes) -> bytes:
         lines = [
@@ -203,6 +207,7 @@ class Browser:
             f"Host: {self.netloc}",
             f"User-Agent: {USER_AGENT}",
             "X-Forwarded-Proto: https",
+            f"X-Forwarded-For: {self.client_address}",
             f"Referer: {self.origin}{path}",
             "Accept-Encoding: gzip, br",
         ]
@@ -254,6 +259,11 @@ def _cookies_set(header: str) -> tuple[tuple[str, str | None], ...]:
 
 
 # The patients ---------------------------------------------------------------------------------
+
+
+def patient_address(tag: str, number: int) -> str:
+    """A private address for patient ``number`` of run ``tag``, as the TLS proxy would pass on."""
+    return f"10.{int(tag) % 256}.{number // 256 % 256}.{number % 256}"
 
 
 class LoadRun:
@@ -312,7 +322,7 @@ class LoadRun:
         number = next(self.numbers)
         phone = f"555 {self.tag}{number:07d}"
         answers = questionnaire(rng, phone)
-        browser.new_patient()
+        browser.new_patient(patient_address(self.tag, number))
         outcome = {"phone": phone, "refusals": [], "started": time.time()}
         try:
             _response, body = await self.send(browser, outcome, "GET", "/intake/", "GET step 1")
