@@ -233,7 +233,7 @@ def _questionnaire_step(request, step: Step):
     index = STEPS.index(step)
     going_back = request.POST.get("action") == "back" and index > 0
     if valid and step.slug == LAST_STEP and draft is not None and not (language or going_back):
-        return _submit(draft, step=step, data=data, answers=answers)
+        return _submit(draft, step=step, data=data, step_answers=answers)
     raw_token = None
     if draft is None:
         draft, raw_token = draft_create(step=step.slug, data=data, answers=answers)
@@ -282,17 +282,17 @@ def _set_language_cookie(response, language: str):
     return response
 
 
-def _submit(draft: IntakeDraft, *, step: Step, data: dict[str, str], answers: dict):
+def _submit(draft: IntakeDraft, *, step: Step, data: dict[str, str], step_answers: dict):
     """Send the questionnaire with the last step's valid answers, or show what is missing.
 
     The last step's answers go straight into the case: saving them in the
     draft first would be a write undone a moment later. If an earlier step
     still needs answers, they are saved in the draft like any step's.
     """
-    answered = _validated_answers(draft, checked_now={step.slug: answers})
+    answered = _validated_answers(draft, checked_now={step.slug: step_answers})
     blocker = _first_unfinished(answered, before=None)
     if blocker is not None:
-        draft_save_step(draft=draft, step=step.slug, data=data, answers=answers)
+        draft_save_step(draft=draft, step=step.slug, data=data, answers=step_answers)
         return HttpResponseRedirect(_step_url(blocker))
     details, answers = _collected_answers(answered)
     case = case_submit(
