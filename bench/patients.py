@@ -20,6 +20,11 @@ def page_name(location: str, step_number: int) -> str:
     return "GET confirmation" if "/done/" in location else f"GET step {step_number}"
 
 
+def patient_address(tag: str, number: int) -> str:
+    """A private address for patient ``number`` of run ``tag``, as the TLS proxy would pass on."""
+    return f"10.{int(tag) % 256}.{number // 256 % 256}.{number % 256}"
+
+
 def step_path(slug: str) -> str:
     return "/intake/" if slug == "about" else f"/intake/{slug}/"
 

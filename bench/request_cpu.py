@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.db import connection
     from django.test import Client
 
-    from bench.patients import CSRF_FIELD, page_name, questionnaire, step_path
+    from bench.patients import CSRF_FIELD, page_name, patient_address, questionnaire, step_path
     from tests.intake.questionnaire import STEP_ORDER
 
     cpu: dict[str, list[float]] = defaultdict(list)
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     def fill_in(number: int) -> None:
         browser.cookies = SimpleCookie()
         # Each patient at their own address, as the TLS proxy passes it on.
-        browser.defaults["HTTP_X_FORWARDED_FOR"] = f"10.1.{number // 256 % 256}.{number % 256}"
+        browser.defaults["HTTP_X_FORWARDED_FOR"] = patient_address("1", number)
         answers = questionnaire(rng, f"555 3{number:07d}")
         response = timed("GET step 1", lambda: browser.get("/intake/", secure=True), 200)
         for index, slug in enumerate(STEP_ORDER, start=1):

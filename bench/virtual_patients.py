@@ -60,7 +60,7 @@ from urllib.parse import urlencode, urlsplit
 import httptools
 import uvloop
 
-from bench.patients import CSRF_FIELD, page_name, questionnaire, step_path
+from bench.patients import CSRF_FIELD, page_name, patient_address, questionnaire, step_path
 from tests.intake.questionnaire import STEP_ORDER
 
 PATIENCE = float(os.environ.get("BENCH_PATIENCE", "30"))
@@ -259,11 +259,6 @@ def _cookies_set(header: str) -> tuple[tuple[str, str | None], ...]:
 
 
 # The patients ---------------------------------------------------------------------------------
-
-
-def patient_address(tag: str, number: int) -> str:
-    """A private address for patient ``number`` of run ``tag``, as the TLS proxy would pass on."""
-    return f"10.{int(tag) % 256}.{number // 256 % 256}.{number % 256}"
 
 
 class LoadRun:

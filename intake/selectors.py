@@ -9,6 +9,18 @@ from .models import Case, IntakeDraft
 from .services import draft_token_hash
 
 
+def _draft_token_hash(raw_token: str | None) -> str | None:
+    """The stored hash of a browser's draft token, or None for no or an absurd token."""
+    if not raw_token or len(raw_token) > 100:
+        return None
+    return draft_token_hash(raw_token)
+
+
+def _draft_cutoff() -> datetime.datetime:
+    """Drafts untouched since before this have expired."""
+    return timezone.now() - datetime.timedelta(hours=settings.CLINIC_DRAFT_HOURS)
+
+
 def draft_for_token(raw_token: str | None) -> IntakeDraft | None:
     """The browser's draft if its token is known and it has not expired.
 
@@ -17,14 +29,14 @@ def draft_for_token(raw_token: str | None) -> IntakeDraft | None:
     and costs about half the CPU of the same ``filter()`` (docs/performance.md).
     ``token_hash`` is unique, so there is at most one row.
     """
-    if not raw_token or len(raw_token) > 100:
+    token_hash = _draft_token_hash(raw_token)
+    if token_hash is None:
         return None
-    cutoff = timezone.now() - datetime.timedelta(hours=settings.CLINIC_DRAFT_HOURS)
     drafts = IntakeDraft.objects.raw(
-        "SELECT * FROM intake_intakedraft WHERE token_hash = %s", [draft_token_hash(raw_token)]
+        "SELECT * FROM intake_intakedraft WHERE token_hash = %s", [token_hash]
     )
     draft = next(iter(drafts), None)
-    return draft if draft is not None and draft.updated_at >= cutoff else None
+    return draft if draft is not None and draft.updated_at >= _draft_cutoff() else None
 
 
 def submitted_case_for_token(raw_token: str | None) -> Case | None:
@@ -33,13 +45,13 @@ def submitted_case_for_token(raw_token: str | None) -> Case | None:
     The confirmation page's read: the draft and its case in one statement,
     written out like ``draft_for_token``'s.
     """
-    if not raw_token or len(raw_token) > 100:
+    token_hash = _draft_token_hash(raw_token)
+    if token_hash is None:
         return None
-    cutoff = timezone.now() - datetime.timedelta(hours=settings.CLINIC_DRAFT_HOURS)
     cases = Case.objects.raw(
         "SELECT c.* FROM intake_case c JOIN intake_intakedraft d ON d.case_id = c.id "
         "WHERE d.token_hash = %s AND d.updated_at >= %s",
-        [draft_token_hash(raw_token), cutoff],
+        [token_hash, _draft_cutoff()],
     )
     return next(iter(cases), None)
 

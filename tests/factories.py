@@ -41,6 +41,16 @@ class PatientFactory(factory.django.DjangoModelFactory):
     phone_key = factory.LazyAttribute(lambda p: normalise_phone(p.phone))
 
 
+#: "About you" answers for submitting a case through the service directly.
+SUBMISSION_DETAILS = {
+    "first_name": "Zoë",
+    "last_name": "Quillfeather-Example",
+    "date_of_birth": datetime.date(1958, 11, 23),
+    "phone": "555-0177",
+    "email": "zoe.quill@example.com",
+}
+
+
 def complete_answers(**changes) -> dict:
     """A full, calm set of symptom answers with the given changes."""
     answers = {**CALM_ANSWERS, "symptoms_started": "2026-01-05", **changes}

@@ -1,6 +1,5 @@
 """The emergency alert email: sent after commit, no PHI beyond the reference, never loses a case."""
 
-import datetime
 import smtplib
 import uuid
 
@@ -10,17 +9,11 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 from intake.models import Case, CaseEvent
 from intake.services import case_submit
-from tests.factories import complete_answers
+from tests.factories import SUBMISSION_DETAILS, complete_answers
 
 pytestmark = pytest.mark.django_db
 
-DETAILS = {
-    "first_name": "Zoë",
-    "last_name": "Quillfeather-Example",
-    "date_of_birth": datetime.date(1958, 11, 23),
-    "phone": "555-0177",
-    "email": "zoe.quill@example.com",
-}
+DETAILS = SUBMISSION_DETAILS
 PHI = ("Zoë", "Quillfeather", "1958", "23/11", "Nov", "555-0177", "5550177", "zoe.quill")
 
 

@@ -11,18 +11,12 @@ from django.urls import reverse
 from intake import services
 from intake.models import Case, CaseEvent, IntakeDraft, Patient
 from intake.services import case_submit
-from tests.factories import CaseFactory, complete_answers
+from tests.factories import SUBMISSION_DETAILS, CaseFactory, complete_answers
 from tests.intake.questionnaire import fill_all, post_step
 
 pytestmark = pytest.mark.django_db
 
-DETAILS = {
-    "first_name": "Zoë",
-    "last_name": "Quillfeather-Example",
-    "date_of_birth": datetime.date(1958, 11, 23),
-    "phone": "555-0177",
-    "email": "zoe.quill@example.com",
-}
+DETAILS = SUBMISSION_DETAILS
 
 
 def submit(**details) -> Case:
