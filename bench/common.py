@@ -11,6 +11,8 @@ import secrets
 import statistics
 import subprocess
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -101,11 +103,11 @@ def production_env(database: str, static_root: str | None = None, **extra: str) 
     return env
 
 
-def manage(env: dict[str, str], *args: str, quiet: bool = True) -> None:
-    """Run ``manage.py`` with ``env``; stop with its output if it fails."""
+def manage(env: dict[str, str], *args: str, quiet: bool = True, root: Path = ROOT) -> None:
+    """Run the work tree ``root``'s manage.py with ``env``; stop with its output if it fails."""
     result = subprocess.run(  # noqa: S603 - our own manage.py, our own arguments
         [PYTHON, "manage.py", *args],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         capture_output=quiet,
         text=True,
@@ -115,10 +117,10 @@ def manage(env: dict[str, str], *args: str, quiet: bool = True) -> None:
         raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
 
 
-def migrate(database: str) -> None:
+def migrate(database: str, root: Path = ROOT) -> None:
     env = development_env(database)
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "createcachetable")
+    manage(env, "migrate", "--noinput", "-v0", root=root)
+    manage(env, "createcachetable", root=root)
 
 
 def use_environment(env: dict[str, str]) -> None:
@@ -143,6 +145,37 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = max(int(round(fraction * len(ordered) + 0.5)) - 1, 0)
     return ordered[min(rank, len(ordered) - 1)]
+
+
+#: Steps of the fixed pure-Python loop that gauges the machine (python_speed).
+SPEED_LOOP_STEPS = 3_000_000
+
+
+def _speed_loop(_: int = 0) -> float:
+    """CPU seconds this process takes for a fixed loop of plain Python arithmetic."""
+    started = time.process_time()
+    total = 0
+    for number in range(SPEED_LOOP_STEPS):
+        total += number
+    return time.process_time() - started
+
+
+def python_speed() -> str:
+    """How fast this machine runs plain Python: one core alone, then every core at once.
+
+    Machines of the same kind differ by several times in this, and the two
+    cores of a shared machine can slow each other down; the app's CPU per
+    request scales with it. Printed with the results so runs on different
+    machines can be compared.
+    """
+    alone = min(_speed_loop() for _ in range(3))
+    cores = os.cpu_count() or 1
+    with ProcessPoolExecutor(max_workers=cores) as pool:
+        busy = max(pool.map(_speed_loop, range(cores)))
+    return (
+        f"plain Python: a fixed loop of {SPEED_LOOP_STEPS:,} steps took {alone * 1000:.0f} ms "
+        f"of CPU on one core alone, {busy * 1000:.0f} ms with all {cores} cores running it"
+    )
 
 
 def machine_description() -> str:
@@ -181,7 +214,7 @@ def heading(text: str) -> None:
     print(f"\n== {text}", flush=True)
 
 
-def collect_static(static_root: str, database: str) -> None:
+def collect_static(static_root: str, database: str, root: Path = ROOT) -> None:
     """collectstatic as the deployment does (whitenoise's compressed manifest storage)."""
     env = production_env(database, static_root=static_root)
-    manage(env, "collectstatic", "--noinput", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0", root=root)

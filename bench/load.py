@@ -172,7 +172,10 @@ def wait_until_ready(base_url: str, timeout: float = 60) -> None:
     raise SystemExit("gunicorn did not become ready")
 
 
-def start_gunicorn(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+def start_gunicorn(
+    env: dict[str, str], log_path: Path, *, port: int = PORT, root: Path = common.ROOT
+) -> subprocess.Popen:
+    """gunicorn with the work tree's own gunicorn.conf.py, serving that tree's app."""
     log = log_path.open("w")
     return subprocess.Popen(  # noqa: S603 - our own gunicorn and config
         [
@@ -181,10 +184,10 @@ def start_gunicorn(env: dict[str, str], log_path: Path) -> subprocess.Popen:
             "--config",
             "gunicorn.conf.py",
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
         ],
-        cwd=common.ROOT,
-        env=env,
+        cwd=root,
+        env={**env, "PYTHONPATH": str(root)},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -200,25 +203,19 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def run_patients(
-    *,
-    users: int,
-    seconds: int,
-    results: Path,
-    tag: str,
-    log_path: Path,
-    on_start=None,
-) -> None:
-    """Run the virtual patients (bench/virtual_patients.py) in their own process."""
+def start_patients(
+    *, users: int, seconds: float, results: Path, tag: str, log_path: Path, port: int = PORT
+) -> subprocess.Popen:
+    """Start the virtual patients (bench/virtual_patients.py) in their own process."""
     env = {**os.environ, "PYTHONPATH": str(common.ROOT)}
     with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own load generator
+        return subprocess.Popen(  # noqa: S603 - our own load generator
             [
                 sys.executable,
                 "-m",
                 "bench.virtual_patients",
                 "--host",
-                f"http://127.0.0.1:{PORT}",
+                f"http://127.0.0.1:{port}",
                 "--users",
                 str(users),
                 "--seconds",
@@ -233,13 +230,32 @@ def run_patients(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        if on_start:
-            on_start(psutil.Process(process.pid))
-        process.wait()
+
+
+def wait_for_patients(process: subprocess.Popen, log_path: Path) -> None:
+    process.wait()
     if process.returncode != 0:
         raise SystemExit(
             f"the load generator failed (exit {process.returncode}):\n{log_path.read_text()}"
         )
+
+
+def run_patients(
+    *,
+    users: int,
+    seconds: int,
+    results: Path,
+    tag: str,
+    log_path: Path,
+    on_start=None,
+) -> None:
+    """Run the virtual patients and wait until the last of them has finished."""
+    process = start_patients(
+        users=users, seconds=seconds, results=results, tag=tag, log_path=log_path
+    )
+    if on_start:
+        on_start(psutil.Process(process.pid))
+    wait_for_patients(process, log_path)
 
 
 def restart_postgres_later(delay: float, log: list[str]) -> threading.Thread:
@@ -438,6 +454,7 @@ def main(argv: list[str] | None = None) -> None:
     title = "with PostgreSQL restarted mid-run" if args.restart_postgres else "steady"
     common.heading(f"Intake under load ({title}): {args.users} virtual patients, {args.seconds} s")
     print(common.machine_description())
+    print(common.python_speed())
     work = Path(tempfile.mkdtemp(prefix="clinic-bench-load-"))
     common.create_database(DATABASE)
     common.migrate(DATABASE)

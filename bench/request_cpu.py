@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
 
     common.heading(f"CPU per request: {args.questionnaires} questionnaires in one process")
     print(common.machine_description())
+    print(common.python_speed())
     common.create_database(DATABASE)
     common.migrate(DATABASE)
     static_root = tempfile.mkdtemp(prefix="clinic-bench-request-cpu-")
