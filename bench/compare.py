@@ -32,29 +32,19 @@ import psutil
 
 from . import common
 from .load import (
-    _tree_cpu,
+    PROBLEMS,
     check_database,
-    start_gunicorn,
+    serve_app,
     start_patients,
     stop,
+    tree_cpu,
     wait_for_patients,
     wait_until_ready,
+    window_start,
 )
 
 PORTS = {"base": 8124, "this": 8125}
 REQUESTS_PER_QUESTIONNAIRE = 11
-#: The lines of bench.load's database check that must be zero.
-PROBLEMS = (
-    "lost (confirmed, not stored)",
-    "duplicated (stored more than once)",
-    "wrong reference shown",
-    "gave up (never confirmed)",
-    "gave up but stored anyway",
-    "stored but never shown to any patient",
-    "patients without a case",
-    "cases without their 'submitted' timeline entry",
-    "emergencies without their queued alert",
-)
 
 
 @dataclass
@@ -65,7 +55,7 @@ class Side:
     work: Path
     database: str = ""
     gunicorn: subprocess.Popen | None = None
-    completed: list[int] = field(default_factory=list)
+    completed: list[float] = field(default_factory=list)
     app_cpu: list[float] = field(default_factory=list)
     outcomes: list[dict] = field(default_factory=list)
 
@@ -110,20 +100,19 @@ def remove_worktree(path: Path) -> None:
 
 def prepare(side: Side, workers: int) -> None:
     side.database = f"{common.BENCH_PREFIX}_compare_{side.name}"
-    common.create_database(side.database)
-    common.migrate(side.database, root=side.root)
-    static_root = side.work / "static"
-    common.collect_static(str(static_root), side.database, root=side.root)
-    env = common.production_env(
-        side.database, static_root=str(static_root), GUNICORN_WORKERS=str(workers)
+    side.gunicorn = serve_app(
+        side.database,
+        side.work,
+        port=side.port,
+        root=side.root,
+        GUNICORN_WORKERS=str(workers),
+        **side.extra_env,
     )
-    env.update(side.extra_env)
-    side.gunicorn = start_gunicorn(env, side.work / "gunicorn.log", port=side.port, root=side.root)
 
 
 def run_round(sides: list[Side], *, users: int, seconds: int, tag: str) -> None:
     """Both sides under load at once; record what each completed and its app's CPU."""
-    started = {side.name: _tree_cpu(psutil.Process(side.gunicorn.pid)) for side in sides}
+    started = {side.name: tree_cpu(psutil.Process(side.gunicorn.pid)) for side in sides}
     processes = {
         side.name: start_patients(
             users=users,
@@ -143,12 +132,10 @@ def run_round(sides: list[Side], *, users: int, seconds: int, tag: str) -> None:
         done = sum(1 for outcome in data["outcomes"] if "reference" in outcome)
         # Patients run in step, so whole questionnaires come in lumps of --users;
         # requests answered within the round count finer (eleven to a questionnaire).
-        window_start = min(at - took / 1000 for _name, took, _status, at in data["requests"])
-        answered = sum(
-            1 for _name, _took, _status, at in data["requests"] if at <= window_start + seconds
-        )
+        end = window_start(data["requests"]) + seconds
+        answered = sum(1 for _name, _took, _status, at in data["requests"] if at <= end)
         side.completed.append(answered / REQUESTS_PER_QUESTIONNAIRE)
-        used = _tree_cpu(psutil.Process(side.gunicorn.pid)) - started[side.name]
+        used = tree_cpu(psutil.Process(side.gunicorn.pid)) - started[side.name]
         side.app_cpu.append(used * 1000 / max(done, 1))
 
 

@@ -64,7 +64,7 @@ def _cpu(times) -> float:
     return times.user + times.system
 
 
-def _tree_cpu(process: psutil.Process) -> float:
+def tree_cpu(process: psutil.Process) -> float:
     """CPU seconds of a process, its reaped children and its live children."""
     try:
         times = process.cpu_times()
@@ -126,7 +126,7 @@ class CpuSampler(threading.Thread):
     def begin(self) -> None:
         self.started_at = time.time()
         self.machine_start = psutil.cpu_times()
-        self.app_start = _tree_cpu(self.app)
+        self.app_start = tree_cpu(self.app)
         self._sample_postgres()
         self.start()
 
@@ -142,7 +142,7 @@ class CpuSampler(threading.Thread):
         elapsed = time.time() - self.started_at
         busy = lambda t: sum(t) - t.idle - getattr(t, "iowait", 0.0)  # noqa: E731
         split = {
-            "app (gunicorn)": _tree_cpu(self.app) - self.app_start,
+            "app (gunicorn)": tree_cpu(self.app) - self.app_start,
             "PostgreSQL backends": 0.0,
             "PostgreSQL background": 0.0,
         }
@@ -191,6 +191,19 @@ def start_gunicorn(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+
+def serve_app(
+    database: str, work: Path, *, port: int = PORT, root: Path = common.ROOT, **extra_env: str
+) -> subprocess.Popen:
+    """A fresh ``database``, migrated, static files collected into ``work``, and
+    gunicorn serving the work tree ``root`` on it with production-like settings."""
+    common.create_database(database)
+    common.migrate(database, root=root)
+    static_root = work / "static"
+    common.collect_static(str(static_root), database, root=root)
+    env = common.production_env(database, static_root=str(static_root), **extra_env)
+    return start_gunicorn(env, work / "gunicorn.log", port=port, root=root)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -294,6 +307,20 @@ def ensure_postgres_running() -> str:
 # Checking the database --------------------------------------------------------------------
 
 
+#: The lines of check_database's result that must be zero.
+PROBLEMS = (
+    "lost (confirmed, not stored)",
+    "duplicated (stored more than once)",
+    "wrong reference shown",
+    "gave up (never confirmed)",
+    "gave up but stored anyway",
+    "stored but never shown to any patient",
+    "patients without a case",
+    "cases without their 'submitted' timeline entry",
+    "emergencies without their queued alert",
+)
+
+
 def check_database(database: str, outcomes: list[dict]) -> dict[str, int]:
     """Compare what the virtual patients were told with what PostgreSQL holds."""
     for attempt in range(30):
@@ -354,10 +381,15 @@ def check_database(database: str, outcomes: list[dict]) -> dict[str, int]:
 # Report -------------------------------------------------------------------------------------
 
 
+def window_start(requests: list) -> float:
+    """When the first request of a run was sent (each is recorded as it finished)."""
+    return min(finished - took / 1000 for _name, took, _status, finished in requests)
+
+
 def summarise(data: dict, seconds: int, refusals_expected: bool) -> dict:
     requests = data["requests"]
     outcomes = data["outcomes"]
-    first = min(r[3] - r[1] / 1000 for r in requests)
+    first = window_start(requests)
     window_end = first + seconds
     done_in_window = [o for o in outcomes if "confirmed" in o and o["confirmed"] <= window_end]
     latencies = [r[1] for r in requests]
@@ -456,12 +488,7 @@ def main(argv: list[str] | None = None) -> None:
     print(common.machine_description())
     print(common.python_speed())
     work = Path(tempfile.mkdtemp(prefix="clinic-bench-load-"))
-    common.create_database(DATABASE)
-    common.migrate(DATABASE)
-    static_root = work / "static"
-    common.collect_static(str(static_root), DATABASE)
-    env = common.production_env(DATABASE, static_root=str(static_root))
-    gunicorn = start_gunicorn(env, work / "gunicorn.log")
+    gunicorn = serve_app(DATABASE, work)
     restart_log: list[str] = []
     try:
         wait_until_ready(f"http://127.0.0.1:{PORT}")
