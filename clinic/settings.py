@@ -428,3 +428,5 @@ CLINIC_DRAFT_HOURS = env_int("CLINIC_DRAFT_HOURS", 24)
 CLINIC_CASE_RETENTION_DAYS = env_int("CLINIC_CASE_RETENTION_DAYS", 2557)
 # An emergency case not reviewed this many minutes after submission is overdue.
 CLINIC_EMERGENCY_OVERDUE_MINUTES = env_int("CLINIC_EMERGENCY_OVERDUE_MINUTES", 15)
+# An urgent case not reviewed this many hours after submission is overdue.
+CLINIC_URGENT_OVERDUE_HOURS = env_int("CLINIC_URGENT_OVERDUE_HOURS", 4)

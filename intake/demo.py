@@ -8,7 +8,7 @@ CALM_ANSWERS: dict[str, object] = {
     "leg_gives_way": "no",
     "weak_side": "neither",
     "symptoms_started": None,  # filled in relative to today
-    "falls": "no",
+    # "falls" is not asked when no leg has given way.
     "foot_lift_difficulty": "no",
     "leg_lift_difficulty": "no",
     "balance_problems": "no",
@@ -20,6 +20,7 @@ CALM_ANSWERS: dict[str, object] = {
     "feet_numbness": "no",
     "burning_pain": "no",
     "walking_pain": "no",
+    "night_pain": "no",
     "saddle_numbness": "no",
     "bladder_retention": "no",
     "bladder_sensation": "no",
@@ -33,6 +34,8 @@ CALM_ANSWERS: dict[str, object] = {
     "fever": "no",
     "infection_risk": "no",
     "recent_trauma": "no",
+    "steroid_use": "no",
+    "osteoporosis": "no",
     "statin_use": "no",
     "recent_illness": "no",
 }
@@ -49,6 +52,13 @@ DEMO_CASES = [
         {"weak_side": "both", "weakness_onset": "hours", "weakness_trend": "worse"},
     ),
     ("Demo", "Not-Sure", 10, 90, {"saddle_numbness": "unsure"}),
+    (
+        "Demo",
+        "Cancer-Numb-Leg",
+        6,
+        25,
+        {"cancer_history": "yes", "leg_numbness": "yes", "back_pain": "no"},
+    ),
     (
         "Demo",
         "Foot-Drop",

@@ -8,7 +8,7 @@ what patients are asked:
   grouped by step (group ``linkId`` = the step's slug);
 - choices are ``answerOption.valueCoding`` in code systems of our own under
   ``CLINIC_BASE_URL/fhir/CodeSystem/``;
-- the weakness details carry ``enableWhen`` (asked only when a leg is weak).
+- the conditional questions (weakness details, falls) carry ``enableWhen``.
 
 A case becomes a ``Bundle`` (type ``collection``) holding the ``Patient`` and a
 ``QuestionnaireResponse`` whose items mirror the questionnaire; a question
@@ -30,7 +30,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from .forms import STEPS, WEAK_SIDES
+from .forms import CONDITIONAL_QUESTIONS, STEPS, is_asked
 from .models import Case, CaseEvent, Patient
 from .summary import CLINICAL_LABELS
 
@@ -125,12 +125,16 @@ def answer_system(code: str, form_field: forms.Field) -> str:
 
 
 def _enable_when(code: str) -> list[dict] | None:
-    """Weakness details are asked only when a leg is weak (SPEC "Your legs")."""
-    if code not in ("weakness_onset", "weakness_trend"):
+    """Conditional questions (SPEC "Your legs", ``forms.CONDITIONAL_QUESTIONS``)."""
+    rule = CONDITIONAL_QUESTIONS.get(code)
+    if rule is None:
         return None
-    weak_side = STEPS_FIELDS["weak_side"]
-    neither = {"system": answer_system("weak_side", weak_side), "code": "neither"}
-    return [{"question": "weak_side", "operator": "!=", "answerCoding": neither}]
+    controller = STEPS_FIELDS[rule.controller]
+    not_asked = {
+        "system": answer_system(rule.controller, controller),
+        "code": rule.not_asked_for,
+    }
+    return [{"question": rule.controller, "operator": "!=", "answerCoding": not_asked}]
 
 
 def _question_item(code: str, form_field: forms.Field) -> dict:
@@ -290,12 +294,11 @@ def _details(case: Case) -> dict[str, object]:
 def _response_items(case: Case) -> list[dict]:
     answers = dict(case.answers or {})
     answers.update(_details(case))
-    weak = answers.get("weak_side") in WEAK_SIDES
     groups = []
     for step in STEPS:
         items = []
         for code, form_field in step.form_class.base_fields.items():
-            if code in ("weakness_onset", "weakness_trend") and not weak:
+            if not is_asked(code, answers):
                 continue  # not enabled: FHIR forbids answers to disabled items
             answer = _answer(code, answers.get(code))
             if answer is not None:

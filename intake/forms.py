@@ -214,7 +214,42 @@ TREND_CHOICES = [
     ("same", _("It is staying the same")),
     ("better", _("It is getting better")),
 ]
-WEAK_SIDES = ("left", "right", "both")
+WEAK_SIDES = triage.WEAK_SIDES
+
+
+@dataclass(frozen=True)
+class AskedWhen:
+    """A question asked only for some answers to an earlier one on the same step.
+
+    ``not_asked_for``: the answer for which it is not asked (how FHIR says it).
+    """
+
+    controller: str
+    asked_for: tuple[str, ...]
+    not_asked_for: str
+    required_message: str
+
+
+#: SPEC "Your legs": the weakness details only when a leg is weak; falls only
+#: when a leg has given way or the patient is not sure. The form, the staff
+#: screens, FHIR and the page's script all read this one table.
+CONDITIONAL_QUESTIONS: dict[str, AskedWhen] = {
+    "weakness_onset": AskedWhen(
+        "weak_side", WEAK_SIDES, "neither", _("Please tell us how fast the weakness came on.")
+    ),
+    "weakness_trend": AskedWhen(
+        "weak_side", WEAK_SIDES, "neither", _("Please tell us if the weakness is changing.")
+    ),
+    "falls": AskedWhen(
+        "leg_gives_way", ("yes", "unsure"), "no", _("Please tell us if you have fallen.")
+    ),
+}
+
+
+def is_asked(code: str, answers) -> bool:
+    """Whether the question ``code`` was asked, given the other answers."""
+    rule = CONDITIONAL_QUESTIONS.get(code)
+    return rule is None or answers.get(rule.controller) in rule.asked_for
 
 
 class LegsForm(QuestionnaireStepForm):
@@ -252,7 +287,13 @@ class LegsForm(QuestionnaireStepForm):
             "invalid": _("Please enter a real date. Your best guess is fine."),
         },
     )
-    falls = yes_no_field(_("Have you fallen because a leg gave way?"))
+    falls = FixedChoiceField(
+        label=_("If a leg has given way: have you fallen because of it?"),
+        help_text=_("Skip this if no leg has given way."),
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        required=False,
+    )
     foot_lift_difficulty = yes_no_field(
         _("Is it hard to lift the front of your foot?"),
         _("For example, your toes catch on the ground or your foot slaps down when you walk."),
@@ -271,15 +312,15 @@ class LegsForm(QuestionnaireStepForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("weak_side") in WEAK_SIDES:
-            if not cleaned.get("weakness_onset"):
-                self.add_error("weakness_onset", _("Please tell us how fast the weakness came on."))
-            if not cleaned.get("weakness_trend"):
-                self.add_error("weakness_trend", _("Please tell us if the weakness is changing."))
-        elif cleaned.get("weak_side") == "neither":
-            # Not asked when no leg is weak: drop anything the patient ticked anyway.
-            cleaned.pop("weakness_onset", None)
-            cleaned.pop("weakness_trend", None)
+        for code, rule in CONDITIONAL_QUESTIONS.items():
+            answer = cleaned.get(rule.controller)
+            if answer in rule.asked_for:
+                if not cleaned.get(code):
+                    self.add_error(code, rule.required_message)
+            elif answer is not None:
+                # Not asked: drop anything the patient ticked anyway, so it is
+                # stored as absent, never as an answer.
+                cleaned.pop(code, None)
         return cleaned
 
 
@@ -302,7 +343,13 @@ class PainForm(QuestionnaireStepForm):
         widget=forms.RadioSelect,
         error_messages={"required": REQUIRED_MESSAGE},
     )
-    pain_both_legs = yes_no_field(_("Does pain shoot down both of your legs?"))
+    pain_both_legs = yes_no_field(
+        _(
+            "Is there pain shooting down both of your legs that is new, or worse, in the "
+            "last few weeks?"
+        ),
+        _("Pain that goes down one leg only is not this."),
+    )
     pain_score = FixedTypedChoiceField(
         label=_("How bad was your worst pain in the last week?"),
         help_text=_("0 means no pain. 10 means the worst pain you can imagine."),
@@ -324,56 +371,60 @@ class PainForm(QuestionnaireStepForm):
         ),
         _("Doctors call this neurogenic claudication."),
     )
+    night_pain = yes_no_field(
+        _("Does pain in your back wake you up at night, or stop you from sleeping?"),
+    )
 
 
 class WarningSignsForm(QuestionnaireStepForm):
     """The cauda equina questions, asked of everyone, worded like patient warning cards."""
 
     saddle_numbness = yes_no_field(
-        _("Is there any new numbness, tingling or odd feeling between your legs?"),
+        _("Is there new numbness, tingling or an odd feeling between your legs?"),
         _(
-            "This means between your inner thighs, or around your genitals or back passage "
-            "(bottom). It may feel different when you wipe with toilet paper. A small patch, "
-            "or one side only, counts too."
+            "This means around your genitals (including less feeling in the vagina or penis), "
+            "your back passage (bottom), your buttocks or your inner thighs. It may feel "
+            "different when you wipe with toilet paper. A small patch, or one side only, counts."
         ),
         unsure=True,
         red_flag=True,
     )
     bladder_retention = yes_no_field(
-        _("Are you unable to pass urine (pee), or do you have to strain to start?"),
+        _("Is it newly hard to pee?"),
+        _("For example, nothing comes out, or you have to push or strain to start."),
         unsure=True,
         red_flag=True,
     )
     bladder_sensation = yes_no_field(
-        _("Have you lost the feeling of needing to pee?"),
+        _("Is it newly hard to feel when your bladder is full, or when you pee?"),
         _(
-            "For example, you cannot tell if your bladder is full or empty, or you cannot "
-            "feel the urine as you pass it."
+            "For example, the urge to go has gone, you do not know if your bladder is full "
+            "or empty, or the pee feels numb as it comes out."
         ),
         unsure=True,
         red_flag=True,
     )
     bladder_stream = yes_no_field(
-        _("Is your flow of urine newly weak or poor?"),
+        _("Is your flow of pee newly weak or slow?"),
         unsure=True,
         red_flag=True,
     )
     bladder_incontinence = yes_no_field(
-        _("Are you newly leaking urine without warning?"),
-        _("For example, you now need to wear pads."),
+        _("Have you started leaking pee without warning?"),
+        _("For example, you now need to wear pads. Only count leaking that is new."),
         unsure=True,
         red_flag=True,
     )
     bowel_incontinence = yes_no_field(
-        _("Have you newly lost control of your bowels, or can you not feel when you need to poo?"),
+        _("Is it newly hard to control your bowels, or to feel when you need to poo?"),
         unsure=True,
         red_flag=True,
     )
     sexual_dysfunction = yes_no_field(
-        _("Is there new numbness of your genitals, or a new problem with sex?"),
+        _("Is there a new problem with your sexual function?"),
         _(
-            "For example, new trouble getting an erection or less feeling during sex. "
-            "You can choose not to say."
+            "For example, less feeling during sex, or trouble getting or keeping an "
+            "erection. You can choose not to say."
         ),
         red_flag=True,
         choices=[*YES_NO, ("unsure", _("I would rather not say"))],
@@ -385,7 +436,7 @@ class HealthForm(QuestionnaireStepForm):
     cancer_history = yes_no_field(_("Do you have cancer now, or have you had it in the past?"))
     weight_loss = yes_no_field(_("Have you lost weight recently without trying?"))
     fever = yes_no_field(
-        _("Have you had a fever, chills or felt generally unwell along with the pain?")
+        _("Have you had a fever (a high temperature), shivers or chills with the back or leg pain?")
     )
     infection_risk = yes_no_field(
         _(
@@ -402,6 +453,17 @@ class HealthForm(QuestionnaireStepForm):
             "Have you recently had a fall, accident, sports injury or other injury to your "
             "back or leg?"
         )
+    )
+    steroid_use = yes_no_field(
+        _(
+            "Have you taken steroid tablets for 3 months or more, now or at any time in the "
+            "last year?"
+        ),
+        _("For example, prednisolone."),
+    )
+    osteoporosis = yes_no_field(
+        _("Has a doctor told you that you have thin or weak bones (osteoporosis)?"),
+        unsure=True,
     )
     statin_use = yes_no_field(
         _("Do you take a statin?"),
@@ -456,8 +518,9 @@ STEPS: tuple[Step, ...] = (
         "warning-signs",
         _("Important warning signs"),
         _(
-            "We ask everyone these questions. They can feel personal, but they help us find "
-            "people who need care straight away. Please answer each one."
+            "We ask everyone these questions. They are about changes that are new in the last "
+            "2 weeks, or getting worse. They can feel personal, but they help us find people "
+            "who need care straight away. Please answer each one."
         ),
         WarningSignsForm,
     ),
@@ -469,9 +532,5 @@ STEPS: tuple[Step, ...] = (
     ),
 )
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
-
-# Codes whose "yes" means "go to an emergency department now" on their own;
-# the questionnaire's script uses these to warn the patient straight away.
-EMERGENCY_YES_CODES = frozenset(triage.CES_CODES)
 
 PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email")

@@ -8,10 +8,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from clinic.append_only import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 
 from . import triage
+
+
+def age_in_years(born: datetime.date, day: datetime.date) -> int:
+    """Age in whole years on ``day`` for someone born on ``born``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 class Patient(models.Model):
@@ -49,12 +55,34 @@ class Patient(models.Model):
         return f"{self.first_name} {self.last_name}"
 
     def age_on(self, day: datetime.date) -> int:
-        born = self.date_of_birth
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age_in_years(self.date_of_birth, day)
 
     @property
     def age(self) -> int:
         return self.age_on(timezone.localdate())
+
+
+def overdue_after(tier: str) -> datetime.timedelta | None:
+    """How long a case of ``tier`` may wait unreviewed (SPEC "What each tier promises").
+
+    Emergencies: ``CLINIC_EMERGENCY_OVERDUE_MINUTES``; urgent cases:
+    ``CLINIC_URGENT_OVERDUE_HOURS``; other tiers are never overdue.
+    """
+    if tier == triage.EMERGENCY:
+        return datetime.timedelta(minutes=settings.CLINIC_EMERGENCY_OVERDUE_MINUTES)
+    if tier == triage.URGENT:
+        return datetime.timedelta(hours=settings.CLINIC_URGENT_OVERDUE_HOURS)
+    return None
+
+
+def overdue_limit_in_words(tier: str) -> str:
+    if tier == triage.EMERGENCY:
+        minutes = settings.CLINIC_EMERGENCY_OVERDUE_MINUTES
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    if tier == triage.URGENT:
+        hours = settings.CLINIC_URGENT_OVERDUE_HOURS
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    return ""
 
 
 class CaseQuerySet(models.QuerySet):
@@ -90,6 +118,8 @@ class Case(models.Model):
         ROUTINE = triage.ROUTINE, _("Routine")
 
     OPEN_STATUSES = (Status.NEW, Status.IN_REVIEW, Status.CONTACTED)
+    #: Cases still in the clinic's hands: re-assessed when the rules change.
+    ACTIVE_STATUSES = (*OPEN_STATUSES, Status.SCHEDULED)
 
     reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
     patient = models.ForeignKey(
@@ -106,6 +136,11 @@ class Case(models.Model):
     flags = models.JSONField(_("red flags"), default=list)
     reasons = models.JSONField(_("reasons"), default=list)
     priority = models.PositiveSmallIntegerField(_("queue priority"))
+    #: The version of the triage rules that gave the tier (triage.RULES_VERSION).
+    #: The database default is 1: cases stored before versions were kept, and
+    #: cases an app server still on the old code stores during a rolling
+    #: deploy, were assessed by the first table (``reassess_cases`` finds them).
+    rules_version = models.PositiveSmallIntegerField(_("rules version"), db_default=1)
 
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.NEW
@@ -153,6 +188,14 @@ class Case(models.Model):
                 condition=Q(status__in=["new", "in_review", "contacted"])
                 & Q(tier__in=["emergency", "urgent"]),
             ),
+            # Cases the clinic still handles, found by the rules version that
+            # assessed them: a rules change re-assesses them without reading
+            # the closed cases.
+            models.Index(
+                fields=["rules_version", "id"],
+                name="case_rules_version_active",
+                condition=Q(status__in=["new", "in_review", "contacted", "scheduled"]),
+            ),
             models.Index(fields=["-submitted_at"], name="case_submitted_desc"),
             models.Index(fields=["status", "tier"], name="case_status_tier"),
         ]
@@ -180,6 +223,7 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=Q(priority__gte=1) & Q(priority__lte=99), name="case_priority_range"
             ),
+            models.CheckConstraint(condition=Q(rules_version__gte=1), name="case_rules_version"),
         ]
 
     def __str__(self) -> str:
@@ -191,11 +235,16 @@ class Case(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        """An emergency nobody has reviewed within the allowed minutes."""
-        if self.tier != triage.EMERGENCY or self.reviewed_at is not None or not self.is_open:
+        """An open emergency or urgent case nobody has reviewed within its tier's time."""
+        limit = overdue_after(self.tier)
+        if limit is None or self.reviewed_at is not None or not self.is_open:
             return False
-        limit = datetime.timedelta(minutes=settings.CLINIC_EMERGENCY_OVERDUE_MINUTES)
         return timezone.now() - self.submitted_at > limit
+
+    @property
+    def overdue_limit_in_words(self) -> str:
+        """The tier's review time as staff read it: "15 minutes", "4 hours"."""
+        return overdue_limit_in_words(self.tier)
 
     @property
     def flag_labels(self) -> list[str]:
@@ -216,6 +265,7 @@ class CaseEvent(AppendOnlyModel):
         NOTE = "note", _("Note")
         CORRECTION = "correction", _("Answer corrected")
         ALERT = "alert", _("Alert")
+        REASSESSMENT = "reassessment", _("Re-assessed with new rules")
 
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")

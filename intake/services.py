@@ -11,13 +11,14 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from . import triage
-from .models import Case, CaseEvent, IntakeDraft, Patient, RateLimitCounter
+from .models import Case, CaseEvent, IntakeDraft, Patient, RateLimitCounter, age_in_years
 
 Status = Case.Status
 
@@ -110,11 +111,30 @@ def answers_for_triage(answers: Mapping[str, object]) -> dict[str, object]:
     return result
 
 
+def answers_with_age(
+    *, answers: Mapping[str, object], date_of_birth: object, on: datetime.date | None = None
+) -> dict[str, object]:
+    """The answers with ``age``: whole years on ``on`` (today), as triage reads it.
+
+    SPEC: the age on the day the answers are sent, stored with the answers. No
+    usable date of birth means no ``age`` (unknown: no age condition holds).
+    """
+    result = dict(answers)
+    if date_of_birth:
+        try:
+            born = _as_date(date_of_birth)
+        except ValueError:
+            return result
+        result["age"] = age_in_years(born, on or timezone.localdate())
+    return result
+
+
 def _apply_assessment(case: Case, assessment: triage.Assessment) -> None:
     case.tier = assessment.tier
     case.flags = list(assessment.flags)
     case.reasons = list(assessment.reasons)
     case.priority = assessment.priority
+    case.rules_version = assessment.rules_version
 
 
 # Tries at a free random reference before giving up (each is taken with a
@@ -161,6 +181,7 @@ def case_submit(
 
 
 def _case_create(*, details, answers, submission_token, language, reference) -> Case:
+    answers = answers_with_age(answers=answers, date_of_birth=details["date_of_birth"])
     assessment = triage.assess(answers_for_triage(answers))
     started = answers.get("symptoms_started")
     appointment = details.get("appointment_date")
@@ -454,3 +475,136 @@ def rate_limit_purge(*, older_than: datetime.datetime) -> int:
     """Delete counters whose window started before ``older_than``; returns how many went."""
     deleted, _ = RateLimitCounter.objects.filter(window_start__lt=older_than).delete()
     return deleted
+
+
+# Rules versions -------------------------------------------------------------
+
+#: Cases re-assessed per transaction: short row locks, so staff working on a
+#: case wait at most for one batch.
+REASSESS_BATCH_SIZE = 500
+
+
+@dataclass
+class ReassessmentCounts:
+    """What one re-assessment run did (``case_reassess_all``)."""
+
+    checked: int = 0
+    raised: int = 0
+    kept_higher: int = 0
+    changed_flags: int = 0
+    new_emergencies: int = 0
+
+    def as_text(self) -> str:
+        return (
+            f"{self.checked} case(s) re-assessed with rules version {triage.RULES_VERSION}: "
+            f"{self.raised} raised to a more urgent tier ({self.new_emergencies} now "
+            f"emergencies, alerted), {self.kept_higher} kept a tier the new rules would "
+            f"lower (for a clinician to decide), {self.changed_flags} changed red flags only."
+        )
+
+
+def case_reassess_all(*, batch_size: int = REASSESS_BATCH_SIZE) -> ReassessmentCounts:
+    """Re-assess every case still in the clinic's hands with the current rules.
+
+    SPEC "Rules versions": cases whose status is new, in review, contacted or
+    scheduled and whose ``rules_version`` is older than ``RULES_VERSION``. A
+    tier that rises is applied at once with a timeline entry (and the alert,
+    if the case is now an emergency); a tier that would fall is kept and the
+    timeline says what the new rules give, for a clinician to decide. Closed
+    cases keep the assessment they had.
+
+    Idempotent: a re-assessed case carries the new version, so running it again
+    finds nothing. Safe with app servers running: each batch locks its rows
+    (``SELECT ... FOR UPDATE``) and re-checks them, so a correction made by
+    staff in the meantime (which re-assesses with the current rules itself)
+    is never overwritten. Batches walk the partial index
+    ``case_rules_version_active`` in id order, reading no closed case.
+    """
+    counts = ReassessmentCounts()
+    after_id = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Case.objects.select_for_update(of=("self",))
+                .select_related("patient")
+                .filter(
+                    status__in=Case.ACTIVE_STATUSES,
+                    rules_version__lt=triage.RULES_VERSION,
+                    pk__gt=after_id,
+                )
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return counts
+            after_id = batch[-1].pk
+            _reassess_batch(batch, counts)
+
+
+def _reassess_batch(cases: list[Case], counts: ReassessmentCounts) -> None:
+    events = []
+    emergencies = []
+    for case in cases:
+        counts.checked += 1
+        answers = dict(case.answers)
+        if "age" not in answers and case.patient.date_of_birth:
+            # Stored before the age was kept with the answers: the age on the
+            # day the answers were sent, as a submission today would store it.
+            submitted_on = timezone.localdate(case.submitted_at)
+            answers["age"] = age_in_years(case.patient.date_of_birth, submitted_on)
+        assessment = triage.assess(answers_for_triage(answers))
+        before = {"tier": case.tier, "flags": list(case.flags), "rules_version": case.rules_version}
+        after = {
+            "tier": assessment.tier,
+            "flags": list(assessment.flags),
+            "rules_version": assessment.rules_version,
+        }
+        version = f"rules version {assessment.rules_version}"
+        if triage.tier_is_higher(case.tier, assessment.tier):
+            counts.kept_higher += 1
+            case.rules_version = assessment.rules_version
+            events.append(
+                CaseEvent(
+                    case=case,
+                    kind=CaseEvent.Kind.REASSESSMENT,
+                    summary=(
+                        f"Re-assessed with {version}: it would give {assessment.tier}, "
+                        f"but the tier stays {case.tier} until a clinician decides."
+                    ),
+                    text="New rules' reasons: " + " ".join(assessment.reasons),
+                    before=before,
+                    after={**after, "tier_kept": case.tier},
+                )
+            )
+            continue
+        raised = triage.tier_is_higher(assessment.tier, case.tier)
+        changed = raised or before["flags"] != after["flags"]
+        if raised:
+            counts.raised += 1
+            if assessment.is_emergency:
+                counts.new_emergencies += 1
+                emergencies.append(case.pk)
+        elif changed:
+            counts.changed_flags += 1
+        case.answers = answers
+        _apply_assessment(case, assessment)
+        if changed:
+            events.append(
+                CaseEvent(
+                    case=case,
+                    kind=CaseEvent.Kind.REASSESSMENT,
+                    summary=(
+                        f"Re-assessed with {version}: triage {before['tier']} → {assessment.tier}."
+                    ),
+                    before=before,
+                    after=after,
+                )
+            )
+    Case.objects.bulk_update(
+        cases, ["answers", "tier", "flags", "reasons", "priority", "rules_version"]
+    )
+    CaseEvent.objects.bulk_create(events)
+    if emergencies:
+        from .tasks import queue_emergency_alert
+
+        for case_id in emergencies:
+            queue_emergency_alert(case_id)

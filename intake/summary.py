@@ -20,7 +20,7 @@ from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
 from . import triage
-from .forms import STEPS, WEAK_SIDES
+from .forms import STEPS, is_asked
 from .models import Case
 from .templatetags.intake_admin import (
     DETAILS_STEP,
@@ -51,25 +51,28 @@ CLINICAL_LABELS: Mapping[str, str] = {
     "balance_problems": gettext_lazy("Unsteady gait / loss of balance"),
     "back_pain": gettext_lazy("Low back pain"),
     "pain_pattern": gettext_lazy("Leg pain distribution"),
-    "pain_both_legs": gettext_lazy("Bilateral radiating leg pain"),
+    "pain_both_legs": gettext_lazy("New or worsening bilateral radiating leg pain"),
     "pain_score": gettext_lazy("Worst pain, last week (NRS)"),
     "leg_numbness": gettext_lazy("Leg numbness / paraesthesia"),
     "feet_numbness": gettext_lazy("Both feet numb or burning (stocking)"),
     "burning_pain": gettext_lazy("Neuropathic leg pain"),
     "walking_pain": gettext_lazy("Neurogenic claudication"),
+    "night_pain": gettext_lazy("Night pain (back pain waking or preventing sleep)"),
     "saddle_numbness": gettext_lazy("Saddle / perineal numbness"),
     "bladder_retention": gettext_lazy("Urinary retention or hesitancy"),
     "bladder_sensation": gettext_lazy("Loss of bladder sensation"),
     "bladder_stream": gettext_lazy("New poor urinary stream"),
     "bladder_incontinence": gettext_lazy("New urinary incontinence"),
     "bowel_incontinence": gettext_lazy("Bowel incontinence / sensation loss"),
-    "sexual_dysfunction": gettext_lazy("Genital numbness / sexual dysfunction"),
+    "sexual_dysfunction": gettext_lazy("New sexual dysfunction"),
     "diabetes": gettext_lazy("Diabetes"),
     "cancer_history": gettext_lazy("History of cancer"),
     "weight_loss": gettext_lazy("Unexplained weight loss"),
-    "fever": gettext_lazy("Fever, chills or systemically unwell"),
+    "fever": gettext_lazy("Fever, rigors or chills"),
     "infection_risk": gettext_lazy("Infection risk (IVDU, immunosuppressed, spinal procedure)"),
     "recent_trauma": gettext_lazy("Recent trauma to back or leg"),
+    "steroid_use": gettext_lazy("Oral corticosteroids 3 months or more (current or past year)"),
+    "osteoporosis": gettext_lazy("Osteoporosis"),
     "statin_use": gettext_lazy("Statin use"),
     "recent_illness": gettext_lazy("Recent infection, dehydration or fatigue"),
     "medications": gettext_lazy("Current medicines"),
@@ -111,8 +114,6 @@ CLINICAL_ANSWERS: Mapping[str, Mapping[str, str]] = {
     "sexual_dysfunction": {**_YES_NO_UNSURE, "unsure": gettext_lazy("Declined to say")},
 }
 
-_WEAKNESS_DETAIL = ("weakness_onset", "weakness_trend")
-
 
 def clinical_label(code: str) -> str:
     """A question's clinical name; a question added later falls back to its patient wording."""
@@ -135,8 +136,7 @@ def clinical_answer(
     (weakness details when no leg is weak) from one left unanswered.
     """
     if value is None or value == "":
-        no_weak_leg = answers is not None and answers.get("weak_side") not in WEAK_SIDES
-        if code in _WEAKNESS_DETAIL and no_weak_leg:
+        if answers is not None and not is_asked(code, answers):
             return _("Not asked")
         return _("Not answered")
     text = str(value).strip().lower() if isinstance(value, str) else value

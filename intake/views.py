@@ -22,10 +22,11 @@ from clinic.client_ip import client_ip
 from conditions.selectors import conditions_for_answers
 
 from . import triage
-from .forms import EMERGENCY_YES_CODES, STEP_BY_SLUG, STEPS, Step
+from .forms import CONDITIONAL_QUESTIONS, STEP_BY_SLUG, STEPS, Step
 from .models import IntakeDraft
 from .selectors import draft_for_token, submitted_case_for_token
 from .services import (
+    answers_with_age,
     case_submit,
     draft_create,
     draft_mark_submitted,
@@ -120,6 +121,12 @@ def _collected_answers(answered: dict) -> tuple[dict, dict]:
     return details, answers
 
 
+def _answers_so_far(answered: dict) -> dict:
+    """The symptom answers given so far, with ``age`` as triage reads it."""
+    details, answers = _collected_answers(answered)
+    return answers_with_age(answers=answers, date_of_birth=details.get("date_of_birth"))
+
+
 def _set_draft_cookie(response, raw_token: str):
     response.set_cookie(
         DRAFT_COOKIE,
@@ -147,7 +154,7 @@ def _render_step(
     index = STEPS.index(step)
     if answered is None:
         answered = _step_answers(draft)
-    _details, answers = _collected_answers(answered)
+    answers = _answers_so_far(answered)
     context = {
         "step": step,
         "form": form,
@@ -157,7 +164,17 @@ def _render_step(
         "previous_url": _step_url(STEPS[index - 1]) if index else None,
         "is_last": step.slug == LAST_STEP,
         "show_emergency": triage.assess(answers).is_emergency,
-        "emergency_codes": " ".join(sorted(EMERGENCY_YES_CODES)),
+        # What answers on this page would make it an emergency, for the script
+        # that warns the patient at once (static/js/intake.js).
+        "emergency_conditions": triage.emergency_conditions_for_step(
+            answers, frozenset(step.form_class.base_fields)
+        ),
+        # Which questions on this page are asked only for some earlier answers.
+        "conditional_questions": {
+            code: [rule.controller, list(rule.asked_for)]
+            for code, rule in CONDITIONAL_QUESTIONS.items()
+            if code in step.form_class.base_fields
+        },
         "resumed": draft is not None and request.method == "GET" and bool(draft.data),
         "save_failed": save_failed,
         "rate_limited": rate_limited,
@@ -313,7 +330,6 @@ def confirmation(request):
     context = {
         "case": case,
         "is_emergency": case.tier == triage.EMERGENCY,
-        "is_urgent": case.tier == triage.URGENT,
         "related_conditions": conditions_for_answers(case.answers),
     }
     return render(request, "intake/confirmation.html", context)

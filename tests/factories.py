@@ -81,6 +81,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     flags = factory.LazyAttribute(lambda o: list(o._assessment.flags))
     reasons = factory.LazyAttribute(lambda o: list(o._assessment.reasons))
     priority = factory.LazyAttribute(lambda o: o._assessment.priority)
+    rules_version = factory.LazyAttribute(lambda o: o._assessment.rules_version)
 
     @classmethod
     def _adjust_kwargs(cls, **kwargs):

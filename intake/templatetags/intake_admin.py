@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django import forms, template
-from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,42 +18,16 @@ from django.utils.translation import ngettext
 
 from intake import triage
 from intake.forms import STEPS, QuestionnaireStepForm
-from intake.models import Case
+from intake.models import Case, overdue_after, overdue_limit_in_words
 
 register = template.Library()
 
 #: The step whose answers are the patient's details, stored on Patient, not in answers.
 DETAILS_STEP = "about"
 
-#: Which answers raise each red flag, and with which values (SPEC "Red flags").
-#: Used to mark those answers on the case page; a test checks that every flag
-#: triage knows is listed here.
-_WEAK = frozenset({"left", "right", "both"})
-_YES = frozenset({triage.YES})
-_UNSURE = frozenset({triage.UNSURE})
-_BLADDER_CODES = (
-    "bladder_retention",
-    "bladder_sensation",
-    "bladder_stream",
-    "bladder_incontinence",
-)
-FLAG_ANSWERS: Mapping[str, Mapping[str, frozenset[str]]] = {
-    "saddle_numbness": {"saddle_numbness": _YES},
-    "bladder": dict.fromkeys(_BLADDER_CODES, _YES),
-    "bowel": {"bowel_incontinence": _YES},
-    "sexual": {"sexual_dysfunction": _YES},
-    "bilateral_weakness": {
-        "weak_side": frozenset({"both"}),
-        "weakness_onset": frozenset({"hours", "days"}),
-    },
-    "cancer_weakness": {"cancer_history": _YES, "weak_side": _WEAK},
-    "ces_unsure": {code: _UNSURE for code in triage.CES_CODES if code != "sexual_dysfunction"},
-    "progressive_weakness": {"weak_side": _WEAK, "weakness_trend": frozenset({"worse"})},
-    "infection": {"fever": _YES, "infection_risk": _YES, "back_pain": _YES},
-    "malignancy": {"cancer_history": _YES, "weight_loss": _YES, "back_pain": _YES},
-    "trauma": {"recent_trauma": _YES, "weak_side": _WEAK},
-    "foot_drop": {"foot_lift_difficulty": _YES},
-}
+#: Which answers (code -> values) can help raise each red flag, read from the
+#: rules themselves (SPEC "Red flags"); used to mark those answers on the case page.
+FLAG_ANSWERS: Mapping[str, Mapping[str, frozenset[str]]] = triage.FLAG_ANSWERS
 
 
 # Time -----------------------------------------------------------------------
@@ -106,11 +79,14 @@ def symptoms_began(day: datetime.date | None, today: datetime.date | None = None
 
 @register.simple_tag
 def red_flag_counts() -> dict[str, int]:
-    """Open emergencies, how many are overdue, and open urgent cases (one query)."""
-    overdue_before = timezone.now() - datetime.timedelta(
-        minutes=settings.CLINIC_EMERGENCY_OVERDUE_MINUTES
-    )
+    """Open emergencies, open urgent cases, and how many of each are overdue (one query).
+
+    Overdue: not reviewed within the tier's time (``Case.is_overdue``).
+    """
+    now = timezone.now()
     is_emergency = Q(tier=triage.EMERGENCY)
+    is_urgent = Q(tier=triage.URGENT)
+    unreviewed = Q(reviewed_at__isnull=True)
     # Only queue rows are counted, so the filter is the queue's own: PostgreSQL
     # counts from the small partial index case_red_flag_summary, not from every
     # open case.
@@ -120,15 +96,22 @@ def red_flag_counts() -> dict[str, int]:
         emergencies=Count("pk", filter=is_emergency),
         overdue=Count(
             "pk",
-            filter=is_emergency & Q(reviewed_at__isnull=True, submitted_at__lt=overdue_before),
+            filter=is_emergency
+            & unreviewed
+            & Q(submitted_at__lt=now - overdue_after(triage.EMERGENCY)),
         ),
-        urgent=Count("pk", filter=Q(tier=triage.URGENT)),
+        urgent=Count("pk", filter=is_urgent),
+        urgent_overdue=Count(
+            "pk",
+            filter=is_urgent & unreviewed & Q(submitted_at__lt=now - overdue_after(triage.URGENT)),
+        ),
     )
 
 
 @register.simple_tag
-def overdue_minutes() -> int:
-    return settings.CLINIC_EMERGENCY_OVERDUE_MINUTES
+def overdue_limit(tier: str) -> str:
+    """A tier's review time in words ("15 minutes", "4 hours")."""
+    return overdue_limit_in_words(tier)
 
 
 # Answers in words -----------------------------------------------------------

@@ -10,17 +10,33 @@
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 
-  // 2. Warn at once when an emergency warning sign is answered "yes".
-  var emergencyCodes = (form.dataset.emergencyCodes || "").split(" ").filter(Boolean);
+  // 2. Warn at once when the answers make this an emergency. The server sends
+  //    the emergency rules of intake/triage.py already applied to the answers
+  //    on the other pages, as trees over this page's questions:
+  //    ["is", code, [values]], ["all", ...], ["any", ...] or ["always"].
+  var conditionsScript = document.getElementById("emergency-conditions");
+  var conditions = conditionsScript ? JSON.parse(conditionsScript.textContent) : [];
   var advice = document.getElementById("emergency-advice-live");
-  function anyEmergencyYes() {
-    return emergencyCodes.some(function (code) {
-      return form.querySelector('input[name="' + code + '"][value="yes"]:checked') !== null;
-    });
+  function answerTo(code) {
+    var chosen = form.querySelector('input[name="' + code + '"]:checked');
+    if (chosen === null) { return null; }
+    // A question hidden because it is not asked counts as not answered.
+    var block = document.getElementById("div_id_" + code);
+    if (block && block.hidden) { return null; }
+    return chosen.value.trim().toLowerCase();
+  }
+  function holds(node) {
+    switch (node[0]) {
+      case "always": return true;
+      case "is": return node[2].indexOf(answerTo(node[1])) !== -1;
+      case "all": return node.slice(1).every(holds);
+      case "any": return node.slice(1).some(holds);
+      default: return false;
+    }
   }
   function updateAdvice() {
     if (!advice) { return; }
-    var show = anyEmergencyYes();
+    var show = conditions.some(holds);
     if (show && advice.hidden) {
       advice.hidden = false;
       advice.scrollIntoView({ block: "nearest" });
@@ -29,23 +45,24 @@
     }
   }
 
-  // 3. Ask how fast and which way the weakness goes only when a leg is weak.
-  var weakSideInputs = form.querySelectorAll('input[name="weak_side"]');
-  var dependentIds = ["div_id_weakness_onset", "div_id_weakness_trend"];
-  function updateWeakness() {
-    if (!weakSideInputs.length) { return; }
-    var chosen = form.querySelector('input[name="weak_side"]:checked');
-    var weak = chosen !== null && chosen.value !== "neither";
-    dependentIds.forEach(function (id) {
-      var block = document.getElementById(id);
-      if (block) { block.hidden = !weak; }
+  // 3. Show a conditional question only for the answers that ask it (the
+  //    weakness details when a leg is weak, falls when a leg has given way):
+  //    {code: [controlling question, [answers that ask it]]} from intake/forms.py.
+  var conditionalScript = document.getElementById("conditional-questions");
+  var conditional = conditionalScript ? JSON.parse(conditionalScript.textContent) : {};
+  function updateConditionalQuestions() {
+    Object.keys(conditional).forEach(function (code) {
+      var block = document.getElementById("div_id_" + code);
+      if (!block) { return; }
+      var chosen = form.querySelector('input[name="' + conditional[code][0] + '"]:checked');
+      block.hidden = chosen === null || conditional[code][1].indexOf(chosen.value) === -1;
     });
   }
 
   form.addEventListener("change", function () {
+    updateConditionalQuestions();
     updateAdvice();
-    updateWeakness();
   });
+  updateConditionalQuestions();
   updateAdvice();
-  updateWeakness();
 }());

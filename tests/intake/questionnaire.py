@@ -34,6 +34,7 @@ PAIN = {
     "feet_numbness": "no",
     "burning_pain": "no",
     "walking_pain": "no",
+    "night_pain": "no",
 }
 WARNING_SIGNS = {
     "saddle_numbness": "no",
@@ -51,6 +52,8 @@ HEALTH = {
     "fever": "no",
     "infection_risk": "no",
     "recent_trauma": "no",
+    "steroid_use": "no",
+    "osteoporosis": "no",
     "statin_use": "no",
     "recent_illness": "no",
     "medications": "",

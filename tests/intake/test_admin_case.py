@@ -67,7 +67,7 @@ def test_case_page_shows_triage_answers_in_words_and_timeline(superuser_client, 
     # Answers grouped by section, question and chosen answer in plain words.
     for section in ("Your legs", "Pain and feeling", "Important warning signs", "Your health"):
         assert f"<caption>{section}</caption>" in html
-    assert "Is there any new numbness, tingling or odd feeling between your legs?" in html
+    assert "Is there new numbness, tingling or an odd feeling between your legs?" in html
     assert "It is getting worse" in html
     assert "Not sure" in html
     # The timeline: who, what, before and after; free text escaped.
@@ -118,7 +118,15 @@ def test_every_triage_flag_marks_the_answers_that_raised_it():
             "weakness_trend": "worse",
         },
         "infection": {"infection_risk": "yes"},
+        "infection_weakness": {
+            "fever": "yes",
+            "weak_side": "left",
+            "weakness_onset": "days",
+            "weakness_trend": "same",
+        },
+        "bilateral_leg_pain": {"pain_both_legs": "yes"},
         "malignancy": {"weight_loss": "yes"},
+        "fracture_risk": {"recent_trauma": "yes", "osteoporosis": "yes"},
         "trauma": {
             "recent_trauma": "yes",
             "weak_side": "left",
@@ -323,7 +331,7 @@ def correct_url(case, code):
 def test_correction_page_uses_the_question_and_its_choices(superuser_client):
     case = CaseFactory()
     html = superuser_client.get(correct_url(case, "bladder_stream")).content.decode()
-    assert "Is your flow of urine newly weak or poor?" in html
+    assert "Is your flow of pee newly weak or slow?" in html
     assert 'value="unsure"' in html
     assert "Current answer:" in html
 
@@ -344,7 +352,7 @@ def test_correcting_an_answer_reruns_triage_and_shows_on_the_timeline(superuser_
     assert "Answer corrected" in html
     assert "Patient rang back: cannot pass urine." in html
     assert (
-        "answer to “Are you unable to pass urine (pee), or do you have to strain to start?”: Yes"
+        "answer to “Is it newly hard to pee?”: Yes"
         in html
     )
 

@@ -142,14 +142,17 @@ def test_queue_row_shows_the_case_in_words(superuser_client):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_unreviewed_emergency_is_overdue_in_words_after_fifteen_minutes(superuser_client, settings):
+def test_unreviewed_cases_are_overdue_after_their_tiers_time(superuser_client, settings):
+    """Emergencies after 15 minutes unreviewed, urgent cases after 4 hours (SPEC tier table)."""
     settings.CLINIC_EMERGENCY_OVERDUE_MINUTES = 15
+    settings.CLINIC_URGENT_OVERDUE_HOURS = 4
     overdue = CaseFactory(changes=BOWEL, submitted_at=minutes_ago(16))
     on_time = CaseFactory(changes=BOWEL, submitted_at=minutes_ago(14))
     reviewed = CaseFactory(
         changes=BOWEL, submitted_at=minutes_ago(60), status="in_review", reviewed_at=minutes_ago(50)
     )
-    urgent = CaseFactory(changes=FOOT_DROP, submitted_at=minutes_ago(600))
+    urgent = CaseFactory(changes=FOOT_DROP, submitted_at=minutes_ago(4 * 60 - 1))
+    urgent_overdue = CaseFactory(changes=FOOT_DROP, submitted_at=minutes_ago(4 * 60 + 1))
 
     response = superuser_client.get(QUEUE_URL)
     html = response.content.decode()
@@ -162,6 +165,7 @@ def test_unreviewed_emergency_is_overdue_in_words_after_fifteen_minutes(superuse
             on_time.reference,
             reviewed.reference,
             urgent.reference,
+            urgent_overdue.reference,
         ]
         if reference in row
     }
@@ -170,6 +174,12 @@ def test_unreviewed_emergency_is_overdue_in_words_after_fifteen_minutes(superuse
     assert "OVERDUE" not in rows[reviewed.reference]
     assert "OVERDUE" not in rows[urgent.reference]
     assert "Urgent" in rows[urgent.reference]
+    assert "OVERDUE" in rows[urgent_overdue.reference]
+    # The admin home page and the queue's summary count both kinds.
+    home = superuser_client.get("/admin/").content.decode()
+    assert "2 OVERDUE" not in home  # one emergency, one urgent: counted apart
+    assert "(not reviewed within 15 minutes)" in home
+    assert "(not reviewed within 4 hours)" in home
 
 
 @pytest.mark.parametrize(

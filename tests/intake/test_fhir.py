@@ -114,7 +114,7 @@ def test_questionnaire_choices_are_the_forms_choices_with_our_code_systems(setti
     assert items["consent"]["type"] == "boolean"
 
 
-def test_weakness_details_are_enabled_only_when_a_leg_is_weak():
+def test_conditional_questions_are_enabled_only_when_asked():
     items = {item["linkId"]: item for item in question_items(fhir.questionnaire_resource()["item"])}
     neither = next(
         {"system": option["valueCoding"]["system"], "code": "neither"}
@@ -128,8 +128,17 @@ def test_weakness_details_are_enabled_only_when_a_leg_is_weak():
         ]
         # Required whenever shown: FHIR applies "required" only to enabled items.
         assert items[code]["required"] is True
+    no_give = next(
+        {"system": option["valueCoding"]["system"], "code": "no"}
+        for option in items["leg_gives_way"]["answerOption"]
+        if option["valueCoding"]["code"] == "no"
+    )
+    assert items["falls"]["enableWhen"] == [
+        {"question": "leg_gives_way", "operator": "!=", "answerCoding": no_give}
+    ]
+    assert items["falls"]["required"] is True
     others = [code for code, item in items.items() if "enableWhen" in item]
-    assert sorted(others) == ["weakness_onset", "weakness_trend"]
+    assert sorted(others) == ["falls", "weakness_onset", "weakness_trend"]
 
 
 def test_red_flag_questions_are_required_and_optional_ones_are_not():

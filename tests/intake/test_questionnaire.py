@@ -1,6 +1,7 @@
 """The patient's questionnaire, walked over HTTP as a browser would."""
 
 import datetime
+import json
 import re
 
 import pytest
@@ -64,7 +65,7 @@ def test_full_walk_creates_one_case_with_answers_and_patient(client):
     done = client.get(reverse("intake:done"))
     assert done.status_code == 200
     assert case.reference in done.text
-    assert "What happens next" in done.text
+    assert "We will read your answers before your visit" in done.text
     assert "Please get emergency care now" not in done.text
 
 
@@ -107,7 +108,10 @@ def test_questionnaire_page_carries_live_warning_for_script(client):
     fill_all(client, stop_before="warning-signs")
     page = client.get(step_url("warning-signs")).text
     assert 'id="emergency-advice-live"' in page
-    assert "saddle_numbness" in re.search(r'data-emergency-codes="([^"]*)"', page).group(1)
+    conditions = re.search(
+        r'<script id="emergency-conditions" type="application/json">(.*?)</script>', page
+    ).group(1)
+    assert ["is", "saddle_numbness", ["yes"]] in json.loads(conditions)
     assert "js/intake.js" in page
     assert "<script>" not in page  # no inline scripts (CSP)
 
