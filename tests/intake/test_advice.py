@@ -89,14 +89,11 @@ def test_a_confirmation_page_shows_the_promise_of_its_tier_only(tier):
     html = confirmation_for(tier)
 
     shown = {
-        other
-        for other, promise in advice.TIER_PROMISES.items()
-        if str(promise.heading) in html
+        other for other, promise in advice.TIER_PROMISES.items() if str(promise.heading) in html
     }
     assert shown == {tier}
-    for other, promise in advice.TIER_PROMISES.items():
-        if other != tier:
-            assert advice.promise_text(other) not in html
+    for other in set(advice.TIER_PROMISES) - {tier}:
+        assert advice.promise_text(other) not in html
     if tier == "emergency":
         assert str(advice.CLINIC_ALERTED) in html
         assert 'href="tel:' in html
