@@ -10,8 +10,9 @@ what patients are asked:
   ``CLINIC_BASE_URL/fhir/CodeSystem/``;
 - the conditional questions (weakness details, falls) carry ``enableWhen``.
 
-A case becomes a ``Bundle`` (type ``collection``) holding the ``Patient`` and a
-``QuestionnaireResponse`` whose items mirror the questionnaire; a question
+A case becomes a ``Bundle`` (type ``collection``) holding the ``Patient``, a
+``RiskAssessment`` with the triage (tier, rules version, red flags in words)
+and a ``QuestionnaireResponse`` whose items mirror the questionnaire; a question
 without an answer (optional, not asked, or removed by the retention purge) is
 left out, never sent empty. Resource ids are stable UUIDs derived from our own
 keys, so exporting the same case twice gives the same ids.
@@ -30,6 +31,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from . import triage
 from .forms import CONDITIONAL_QUESTIONS, STEPS, is_asked
 from .models import Case, CaseEvent, Patient
 from .summary import CLINICAL_LABELS
@@ -352,8 +354,69 @@ def questionnaire_response_resource(case: Case, *, amended: bool = False) -> dic
     }
 
 
+def triage_id(case: Case) -> str:
+    return _stable_id("triage", case.reference)
+
+
+def triage_resource(case: Case) -> dict:
+    """The case's triage as a FHIR R4 ``RiskAssessment``, based on its answers.
+
+    ``code`` is the tier, ``method`` the rules version that gave it, and one
+    ``prediction`` per red flag (in the rules' order) names the flag in words
+    with the reason staff read.
+    """
+    reasons = list(case.reasons or [])
+    predictions = []
+    for index, flag in enumerate(case.flags or []):
+        prediction: dict = {
+            "outcome": {
+                "coding": [
+                    {
+                        "system": code_system_url("red-flag"),
+                        "code": flag,
+                        "display": triage.flag_label(flag),
+                    }
+                ],
+                "text": triage.flag_label(flag),
+            }
+        }
+        if index < len(reasons) and reasons[index]:
+            prediction["rationale"] = reasons[index]
+        predictions.append(prediction)
+    resource: dict = {
+        "resourceType": "RiskAssessment",
+        "id": triage_id(case),
+        "status": "final",
+        "code": {
+            "coding": [
+                {
+                    "system": code_system_url("triage-tier"),
+                    "code": case.tier,
+                    "display": str(case.get_tier_display()),
+                }
+            ]
+        },
+        "method": {
+            "coding": [
+                {
+                    "system": code_system_url("triage-rules"),
+                    "code": str(case.rules_version),
+                    "display": f"Clinic red-flag triage rules, version {case.rules_version}",
+                }
+            ]
+        },
+        "subject": {"reference": f"urn:uuid:{patient_id(case.patient)}"},
+        "occurrenceDateTime": case.submitted_at.isoformat(timespec="seconds"),
+        "basis": [{"reference": f"urn:uuid:{questionnaire_response_id(case)}"}],
+    }
+    if predictions:
+        resource["prediction"] = predictions
+    return resource
+
+
 def case_bundle(case: Case, *, now: datetime.datetime | None = None) -> dict:
-    """The case as a FHIR R4 ``Bundle`` (collection): its ``Patient`` and ``QuestionnaireResponse``.
+    """The case as a FHIR R4 ``Bundle`` (collection): ``Patient``, ``QuestionnaireResponse``
+    and the triage (``RiskAssessment``).
 
     One query beyond the case (with its patient): whether any answer was
     corrected, which makes the response "amended".
@@ -363,6 +426,7 @@ def case_bundle(case: Case, *, now: datetime.datetime | None = None) -> dict:
     response = questionnaire_response_resource(case, amended=amended)
     if not response["item"]:
         del response["item"]
+    assessment = triage_resource(case)
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
@@ -371,5 +435,6 @@ def case_bundle(case: Case, *, now: datetime.datetime | None = None) -> dict:
         "entry": [
             {"fullUrl": f"urn:uuid:{patient['id']}", "resource": patient},
             {"fullUrl": f"urn:uuid:{response['id']}", "resource": response},
+            {"fullUrl": f"urn:uuid:{assessment['id']}", "resource": assessment},
         ],
     }

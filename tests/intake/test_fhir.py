@@ -430,3 +430,32 @@ def test_the_api_only_reads(client):
 
     assert response.status_code == 405
     assert json.loads(client.get(case_api(case)).content)["resourceType"] == "Bundle"
+
+
+def test_the_bundle_carries_the_triage_with_its_rules_version_and_flags_in_words():
+    case = CaseFactory(
+        changes={
+            "cancer_history": "yes",
+            "leg_numbness": "yes",
+            "fever": "yes",
+            "weak_side": "right",
+            "weakness_onset": "days",
+            "weakness_trend": "same",
+        }
+    )
+
+    bundle = fhir.case_bundle(case)
+
+    Bundle.parse_obj(bundle)
+    found = entries(bundle)
+    assessment = found["RiskAssessment"]["resource"]
+    assert assessment["code"]["coding"][0]["code"] == "emergency"
+    assert assessment["method"]["coding"][0]["code"] == "2"
+    assert assessment["status"] == "final"
+    assert assessment["basis"] == [{"reference": found["QuestionnaireResponse"]["fullUrl"]}]
+    assert assessment["subject"]["reference"] == found["Patient"]["fullUrl"]
+    outcomes = [p["outcome"]["coding"][0] for p in assessment["prediction"]]
+    assert [o["code"] for o in outcomes] == case.flags
+    assert "infection_weakness" in case.flags and "cancer_weakness" in case.flags
+    assert [o["display"] for o in outcomes] == case.flag_labels
+    assert [p["rationale"] for p in assessment["prediction"]] == case.reasons
