@@ -102,19 +102,25 @@ def _value(answers: Mapping[str, object], code: str) -> str | None:
     return raw.strip().lower() if isinstance(raw, str) else None
 
 
+#: The oldest age the questionnaire accepts (SPEC "About you": age 0-120).
+MAX_AGE = 120
+
+
 def age_of(answers: Mapping[str, object]) -> int | None:
     """The stored ``age`` in whole years, or None when unknown.
 
     An int (not a bool) or a string of digits, as a hand correction might
-    store it; anything else, or an age outside 0-150, is unknown, and no age
-    condition holds for an unknown age.
+    store it; anything else, or an age outside 0-120 (the questionnaire's
+    limits), is unknown, and no age condition holds for an unknown age.
     """
     raw = answers.get("age")
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, str) and raw.strip().isdigit():
-        raw = int(raw.strip())
-    if isinstance(raw, int) and 0 <= raw <= 150:
+    if isinstance(raw, str):
+        text = raw.strip()
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        raw = int(text) if text.isascii() and text.isdecimal() else None
+    if isinstance(raw, int) and 0 <= raw <= MAX_AGE:
         return raw
     return None
 

@@ -60,6 +60,7 @@ def test_case_page_shows_triage_answers_in_words_and_timeline(superuser_client, 
     assert "Emergency" in html
     assert "OVERDUE" in html
     assert "RED FLAG: Numbness between the legs (saddle)" in html
+    assert "Assessed by triage rules version 2." in html
     assert "RED FLAG: Not sure about warning signs" in html
     assert "RED FLAG: Weakness getting worse" in html
     for reason in case.reasons:

@@ -1711,9 +1711,7 @@ def test_step_conditions_are_empty_on_a_step_without_triage_questions():
     ],
     ids=str,
 )
-def test_warning_signs_step_conditions_warn_on_sexual_problems_only_with_cancer(
-    known, on_step, emergency
-):
+def test_warning_signs_step_conditions_follow_the_emergency_rows(known, on_step, emergency):
     trees = emergency_conditions_for_step(known, step_codes("warning-signs"))
 
     assert any(holds(tree, on_step) for tree in trees) is emergency
