@@ -352,10 +352,7 @@ def test_correcting_an_answer_reruns_triage_and_shows_on_the_timeline(superuser_
     html = superuser_client.get(case_url(case)).content.decode()
     assert "Answer corrected" in html
     assert "Patient rang back: cannot pass urine." in html
-    assert (
-        "answer to “Is it newly hard to pee?”: Yes"
-        in html
-    )
+    assert "answer to “Is it newly hard to pee?”: Yes" in html
 
 
 @pytest.mark.parametrize(
