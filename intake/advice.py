@@ -44,13 +44,13 @@ EMERGENCY_SIGNS: tuple[EmergencySign, ...] = (
     EmergencySign(
         "bladder",
         _(
-            "New trouble with peeing: it is hard to start, the flow is weak, you cannot "
-            "feel when your bladder is full, or you leak pee without warning."
+            "New trouble with peeing: it is hard to start, the flow is weak, it is hard to "
+            "feel when your bladder is full or when you pee, or you leak pee without warning."
         ),
     ),
     EmergencySign(
         "bowel",
-        _("New loss of control of your bowels, or you cannot feel when you need to poo."),
+        _("New trouble controlling your bowels, or it is hard to feel when you need to poo."),
     ),
     EmergencySign(
         "bilateral_weakness",

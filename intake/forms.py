@@ -289,7 +289,7 @@ class LegsForm(QuestionnaireStepForm):
     )
     falls = FixedChoiceField(
         label=_("If a leg has given way: have you fallen because of it?"),
-        help_text=_("Skip this if no leg has given way."),
+        help_text=_("Answer this if a leg has given way, or if you are not sure."),
         choices=YES_NO,
         widget=forms.RadioSelect,
         required=False,

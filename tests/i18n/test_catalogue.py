@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 
 from conditions.models import SECTION_FIELDS, Condition, ConditionGroup
+from intake import advice as intake_advice
 from intake import forms as intake_forms
 from intake import views as intake_views
 from tests.i18n.conftest import PO_FILE
@@ -139,6 +140,11 @@ def _patient_python_strings() -> list[Promise]:
             strings += list(field.error_messages.values())
     for heading, message in intake_views.ERROR_PAGES.values():
         strings += [heading, message]
+    # What each tier promises and the emergency signs: templates show them as variables.
+    strings += [sign.text for sign in intake_advice.EMERGENCY_SIGNS]
+    for promise in intake_advice.TIER_PROMISES.values():
+        strings += [promise.heading, promise.promise]
+    strings += [intake_advice.CLINIC_ALERTED, intake_advice.EMERGENCY_SIGNS_HEADING]
     strings += [label for _value, label in ConditionGroup.choices]
     strings += [Condition._meta.get_field(name).verbose_name for name in SECTION_FIELDS]
     strings += [name for _code, name in settings.LANGUAGES]
@@ -146,7 +152,8 @@ def _patient_python_strings() -> list[Promise]:
 
 
 def test_every_patient_facing_python_string_has_spanish():
-    """Questions, hints, choices, errors, step titles, error pages, library headings."""
+    """Questions, hints, choices, errors, step titles, error pages, library headings,
+    tier promises and the emergency signs."""
     keys = catalogue_keys(spanish_catalogue())
     missing = []
     for lazy in _patient_python_strings():

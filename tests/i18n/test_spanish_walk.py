@@ -21,6 +21,30 @@ def visible_text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
+def shown_text(html: str) -> str:
+    """The visible text without the hidden advice the script reveals (on every step)."""
+    html = re.sub(
+        r'<section id="emergency-advice-live"[^>]*\bhidden\b.*?</section>', " ", html, flags=re.S
+    )
+    return visible_text(html)
+
+
+#: What each tier promises, in Spanish (intake/advice.py): the heading of each.
+PROMISE_HEADINGS = {
+    "emergency": "Busque atención de emergencia ahora",
+    "urgent": "Un profesional de salud le llamará hoy",
+    "soon": "Nos comunicaremos con usted en los próximos días",
+    "routine": "Leeremos sus respuestas antes de su consulta",
+}
+SIGNS_HEADING = "Vaya ahora a una sala de emergencias si tiene cualquiera de estos síntomas"
+
+
+def assert_only_the_promise_of(tier: str, text: str) -> None:
+    """A confirmation page never shows advice of two tiers as if both applied."""
+    for other, heading in PROMISE_HEADINGS.items():
+        assert (heading in text) == (other == tier), (tier, heading)
+
+
 def choose_spanish_on_the_landing_page(client):
     landing = client.get("/")
     assert ">Español<" in landing.text
@@ -43,30 +67,38 @@ def test_a_patient_does_everything_in_spanish_and_staff_read_it_in_english(
 
     fill_all(client, EMERGENCY, stop_before="health")
 
-    # The warning-signs questions were asked in Spanish ...
-    warning_page = client.get(step_url("warning-signs")).text
-    assert "entre las piernas" in warning_page
-    assert "¿No puede orinar, o tiene que hacer fuerza (pujar) para empezar a orinar?" in (
-        warning_page
+    # The warning-signs questions were asked in Spanish, positively ...
+    warning_page = shown_text(client.get(step_url("warning-signs")).text)
+    assert "cambios que empezaron en las últimas 2 semanas, o que están empeorando" in warning_page
+    assert (
+        "¿Ha notado hace poco adormecimiento, hormigueo o una sensación extraña entre las piernas?"
+        in warning_page
     )
+    assert "también si siente menos en la vagina o en el pene" in warning_page
+    assert "¿Desde hace poco le cuesta orinar?" in warning_page
+    assert "¿No puede" not in warning_page
     assert "Prefiero no responder" in warning_page
     # ... and the emergency advice comes at once on the next page, in Spanish.
     health_page = client.get(step_url("health")).text
-    advice = visible_text(health_page)
+    advice = shown_text(health_page)
     assert "Busque atención de emergencia ahora" in advice
-    assert "Vaya ahora a una sala de emergencias o llame al 911. No espere a su cita." in advice
+    assert (
+        "Vaya ahora a una sala de emergencias o llame al 911. No espere a su cita, "
+        "y no espere a ver si mejora."
+    ) in advice
+    assert '<a class="btn btn-danger btn-lg" href="tel:911">Llame al 911</a>' in health_page
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post_step(client, "health")
     assert response["Location"] == reverse("intake:done")
 
-    # Confirmation: the reference, what happens next and the advice, in Spanish.
+    # Confirmation: the reference and the emergency promise alone, in Spanish.
     confirmation = client.get(reverse("intake:done"))
     text = visible_text(confirmation.text)
     case = Case.objects.get()
     assert re.search(rf"Su número de referencia es {case.reference}\s*\.", text)
-    assert "Busque atención de emergencia ahora" in text
-    assert "Qué pasa ahora" in text
+    assert_only_the_promise_of("emergency", text)
+    assert "Enviamos sus respuestas a la clínica y avisamos al equipo de turno." in text
     assert "Temas para hablar con su profesional de salud" in text
     assert "Please get emergency care now" not in text
 
@@ -131,9 +163,35 @@ def test_a_spanish_walk_without_warning_signs_has_no_emergency_advice(spanish_cl
     assert case.language == "es"
     text = visible_text(spanish_client.get(reverse("intake:done")).text)
     assert "Gracias. Recibimos sus respuestas." in text
-    assert "Busque atención de emergencia ahora" not in text
-    # Everyone still sees when to get help, in Spanish.
-    assert "Busque ayuda de inmediato si tiene cualquiera de estos síntomas" in text
+    assert case.tier == "routine"
+    assert_only_the_promise_of("routine", text)
+    assert "El equipo de la clínica leerá sus respuestas antes de su consulta." in text
+    # Everyone still sees when to go to an emergency department, in Spanish.
+    assert SIGNS_HEADING in text
+    assert "Cuenta aunque sea una zona pequeña." in text
+    assert mail.outbox == []
+
+
+def test_a_new_sexual_problem_alone_is_urgent_in_spanish_not_an_emergency(
+    spanish_client, django_capture_on_commit_callbacks
+):
+    """Rules version 2: alone it is unlikely to be cauda equina syndrome (GIRFT)."""
+    fill_all(spanish_client, {"sexual_dysfunction": "yes"}, stop_before="health")
+    assert "Busque atención de emergencia ahora" not in shown_text(
+        spanish_client.get(step_url("health")).text
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post_step(spanish_client, "health")
+    case = Case.objects.get()
+    assert (case.tier, case.flags) == ("urgent", ["sexual"])
+    text = visible_text(spanish_client.get(reverse("intake:done")).text)
+    assert_only_the_promise_of("urgent", text)
+    assert (
+        "Por algunas de sus respuestas, un profesional de salud necesita hablar con usted hoy."
+        in text
+    )
+    # The signs that mean going to an emergency department at once, in Spanish.
+    assert SIGNS_HEADING in text
     assert mail.outbox == []
 
 

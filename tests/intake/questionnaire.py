@@ -20,7 +20,7 @@ LEGS = {
     "weakness_onset": "weeks",
     "weakness_trend": "same",
     "symptoms_started": "2026-01-10",
-    "falls": "no",
+    # "falls" is asked only when a leg has given way (or the patient is unsure).
     "foot_lift_difficulty": "no",
     "leg_lift_difficulty": "no",
     "balance_problems": "no",
