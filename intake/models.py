@@ -155,6 +155,30 @@ class Case(models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now, editable=False)
     reviewed_at = models.DateTimeField(_("first reviewed"), null=True, blank=True)
+    #: Created from the answers so far, the moment they made an emergency
+    #: (SPEC "Patient-facing safety"); the patient may add the rest later.
+    created_early = models.BooleanField(_("created at the first warning sign"), db_default=False)
+    #: When the patient sent the last step (null while an early case is unfinished).
+    completed_at = models.DateTimeField(_("questionnaire finished"), null=True, blank=True)
+    #: An emergency is acknowledged by a staff member (one action, or moving
+    #: it to in review or contacted); until then it escalates.
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    #: The last escalation sent for this unacknowledged emergency, and how many.
+    escalated_at = models.DateTimeField(_("last escalated"), null=True, blank=True)
+    escalation_count = models.PositiveSmallIntegerField(_("escalations"), db_default=0)
+    #: The emergency alert's delivery, as the queue row shows it (kept here so
+    #: the queue needs no query per row): "" none, pending, sent, failing.
+    alert_state = models.CharField(_("alert"), max_length=10, blank=True, db_default="")
+    #: When the alert was sent, or since when it has been failing or pending.
+    alert_state_at = models.DateTimeField(_("alert state since"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = CaseQuerySet.as_manager()
@@ -195,6 +219,15 @@ class Case(models.Model):
                 fields=["rules_version", "id"],
                 name="case_rules_version_active",
                 condition=Q(status__in=["new", "in_review", "contacted", "scheduled"]),
+            ),
+            # The escalation job's one query: open emergencies nobody has
+            # acknowledged, oldest first.
+            models.Index(
+                fields=["submitted_at"],
+                name="case_unacknowledged_emergency",
+                condition=Q(status__in=["new", "in_review", "contacted"])
+                & Q(tier="emergency")
+                & Q(acknowledged_at__isnull=True),
             ),
             models.Index(fields=["-submitted_at"], name="case_submitted_desc"),
             models.Index(fields=["status", "tier"], name="case_status_tier"),
@@ -266,6 +299,9 @@ class CaseEvent(AppendOnlyModel):
         CORRECTION = "correction", _("Answer corrected")
         ALERT = "alert", _("Alert")
         REASSESSMENT = "reassessment", _("Re-assessed with new rules")
+        ANSWERS_ADDED = "answers_added", _("Answers added by the patient")
+        ACKNOWLEDGED = "acknowledged", _("Emergency acknowledged")
+        ESCALATION = "escalation", _("Escalated")
 
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
@@ -327,6 +363,87 @@ class IntakeDraft(models.Model):
 
     def __str__(self) -> str:
         return f"draft {self.pk}"
+
+
+class AlertDelivery(models.Model):
+    """One alert (or escalation) to send on one channel, retried until it is delivered.
+
+    Made in the same transaction as the change that calls for it, so it is
+    never lost; the unique constraint makes it exactly one per case, channel,
+    kind and escalation number, however often the change is retried.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("email")
+        WEBHOOK = "webhook", _("webhook")
+
+    class Kind(models.TextChoices):
+        ALERT = "alert", _("emergency alert")
+        ESCALATION = "escalation", _("escalation")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("not yet delivered")
+        SENT = "sent", _("delivered")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alert_deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    #: 0 for the alert; 1, 2, ... for each escalation of the case.
+    escalation_number = models.PositiveSmallIntegerField(default=0)
+    recipients = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    #: The type of the last error (never its message: it may hold addresses).
+    last_error = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("alert delivery")
+        verbose_name_plural = _("alert deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "channel", "kind", "escalation_number"],
+                name="alert_delivery_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "sent"]), name="alert_delivery_state_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="alert_delivery_due",
+                condition=Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} by {self.channel}: {self.state}"
+
+
+class AlertAttempt(models.Model):
+    """One try at delivering an alert: when, how it went, the error type only."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("delivered")
+        FAILED = "failed", _("failed")
+
+    delivery = models.ForeignKey(
+        AlertDelivery, on_delete=models.PROTECT, related_name="attempt_log"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error_type = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("alert attempt")
+        verbose_name_plural = _("alert attempts")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.outcome} at {self.at:%H:%M:%S}"
 
 
 class RateLimitCounter(models.Model):

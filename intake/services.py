@@ -244,6 +244,11 @@ def case_change_status(*, case: Case, to_status: str, by: AbstractBaseUser, note
         if from_status == Status.NEW and case.reviewed_at is None:
             case.reviewed_at = timezone.now()
             fields.append("reviewed_at")
+        if to_status in ACKNOWLEDGING_STATUSES and _needs_acknowledging(case):
+            # Someone is handling the emergency: it stops escalating.
+            case.acknowledged_at = timezone.now()
+            case.acknowledged_by = by
+            fields += ["acknowledged_at", "acknowledged_by"]
         case.save(update_fields=fields)
         CaseEvent.objects.create(
             case=case,
@@ -253,6 +258,44 @@ def case_change_status(*, case: Case, to_status: str, by: AbstractBaseUser, note
             text=note,
             before={"status": from_status},
             after={"status": to_status},
+        )
+    return case
+
+
+#: Moving an emergency to one of these acknowledges it (SPEC "Cases").
+ACKNOWLEDGING_STATUSES = frozenset(
+    {Status.IN_REVIEW, Status.CONTACTED, Status.SCHEDULED, Status.SENT_TO_EMERGENCY}
+)
+
+
+def _needs_acknowledging(case: Case) -> bool:
+    return case.tier == triage.EMERGENCY and case.acknowledged_at is None
+
+
+def case_acknowledge(*, case: Case, by: AbstractBaseUser) -> Case:
+    """A staff member says they have seen this emergency and are handling it.
+
+    Stops its escalation and counts as its first review; recorded on the
+    timeline. Acknowledging twice, or a case that is not an emergency, changes
+    nothing.
+    """
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if not _needs_acknowledging(case):
+            return case
+        now = timezone.now()
+        case.acknowledged_at = now
+        case.acknowledged_by = by
+        fields = ["acknowledged_at", "acknowledged_by", "updated_at"]
+        if case.reviewed_at is None:
+            case.reviewed_at = now
+            fields.append("reviewed_at")
+        case.save(update_fields=fields)
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.ACKNOWLEDGED,
+            author=by,
+            summary=f"Emergency acknowledged by {by.get_username()}.",
         )
     return case
 
