@@ -8,6 +8,10 @@ Only the fields that exist at this point in the migration history are read
 from the file, through the historical models (apps.get_model), so this keeps
 working after the models change. Each page also gets a first history row, so
 its admin history starts with where the text came from.
+
+Each page's ``reviewed_on`` comes from its entry in the file: the date its
+content was last clinically checked, kept with the content, never the date it
+happened to be loaded.
 """
 
 import tomllib
@@ -35,6 +39,7 @@ CONDITION_FIELDS = (
     "related_codes",
     "is_published",
     "sort_order",
+    "reviewed_on",
 )
 TEXT_FIELDS = ("summary", "what_it_is", "symptoms", "causes", "assessment", "treatment", "urgent_help")
 REFERENCE_FIELDS = ("kind", "authors", "title", "journal", "year", "volume", "pages", "doi", "pmid")
@@ -72,7 +77,6 @@ def load_library(apps, schema_editor):
             id=condition.id,
             created_at=condition.created_at,
             updated_at=condition.updated_at,
-            reviewed_on=None,
             history_date=now,
             history_type="+",
             history_change_reason=CHANGE_REASON,

@@ -1,10 +1,14 @@
 """The public pages: /conditions/ and /conditions/<slug>/."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import translation
 
 from conditions.models import Condition, ConditionGroup
+from intake import advice, triage
 from tests.conditions.factories import ConditionFactory, ReferenceFactory
 from tests.conditions.test_library_content import SPEC_TOPICS
 from tests.factories import UserFactory
@@ -80,8 +84,81 @@ def test_other_pages_show_urgent_help_in_place_with_the_number(client, settings)
     settings.CLINIC_EMERGENCY_NUMBER = "112"
     html = client.get(detail_url("spinal-stenosis")).content.decode()
     assert 'class="emergency-advice emergency-box"' not in html
-    urgent = html[html.index('id="urgent_help"') :]
-    assert "In an emergency call 112" in urgent
+    urgent = urgent_help_section(html)
+    assert 'href="tel:112"' in urgent  # the shared box's tap-to-call link
+    assert "Contact the clinic today" in urgent  # the page's own text, after the box
+    assert urgent.index('class="emergency-signs"') < urgent.index("Contact the clinic today")
+
+
+class _EmergencySigns(HTMLParser):
+    """Collects each ``li[data-flag]`` (flag and text) and where it sits on the page."""
+
+    def __init__(self):
+        super().__init__()
+        self.signs: list[tuple[str, str, bool]] = []  # (flag, text, in the urgent section)
+        self._open_sections: list[bool] = []  # is this <section> the urgent-help one?
+        self._flag: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "section":
+            self._open_sections.append(attributes.get("id") == "urgent_help")
+        elif tag == "li" and "data-flag" in attributes:
+            self._flag, self._text = attributes["data-flag"], []
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self._open_sections:
+            self._open_sections.pop()
+        elif tag == "li" and self._flag is not None:
+            text = " ".join("".join(self._text).split())
+            self.signs.append((self._flag, text, any(self._open_sections)))
+            self._flag = None
+
+    def handle_data(self, data):
+        if self._flag is not None:
+            self._text.append(data)
+
+
+def emergency_signs_on(html: str) -> list[tuple[str, str, bool]]:
+    parser = _EmergencySigns()
+    parser.feed(html)
+    return parser.signs
+
+
+def urgent_help_section(html: str) -> str:
+    """The page's urgent-help section, up to the section after it (it holds a nested one)."""
+    start = html.index('id="urgent_help"')
+    return html[start : html.index("<section", html.index("</section>", start))]
+
+
+@pytest.mark.parametrize("slug", sorted(SPEC_TOPICS))
+def test_every_page_shows_the_shared_emergency_signs_exactly_in_its_urgent_help(client, slug):
+    """The "go to an emergency department now" list on a page is advice.py's, nothing else."""
+    html = client.get(detail_url(slug)).content.decode()
+    signs = emergency_signs_on(html)
+    assert [flag for flag, _text, _in_urgent in signs] == list(triage.EMERGENCY_FLAGS)
+    assert [text for _flag, text, _in_urgent in signs] == [
+        " ".join(str(sign.text).split()) for sign in advice.EMERGENCY_SIGNS
+    ]
+    assert all(in_urgent for _flag, _text, in_urgent in signs)
+    assert str(advice.EMERGENCY_SIGNS_HEADING) in html
+
+
+@pytest.mark.parametrize("slug", ["cauda-equina-syndrome", "spinal-stenosis"])
+def test_the_shared_emergency_signs_are_shown_in_spanish_too(client, slug):
+    html = client.get(detail_url(slug), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    with translation.override("es"):
+        expected = [" ".join(str(sign.text).split()) for sign in advice.EMERGENCY_SIGNS]
+    signs = emergency_signs_on(html)
+    assert [flag for flag, _text, _in_urgent in signs] == list(triage.EMERGENCY_FLAGS)
+    assert [text for _flag, text, _in_urgent in signs] == expected
+
+
+def test_a_page_staff_wrote_still_shows_the_shared_emergency_signs(client):
+    ConditionFactory(slug="staff-page", urgent_help="Phone us if you are worried.")
+    signs = emergency_signs_on(client.get(detail_url("staff-page")).content.decode())
+    assert [flag for flag, _text, _in_urgent in signs] == list(triage.EMERGENCY_FLAGS)
 
 
 def test_unknown_slug_is_a_404(client):
