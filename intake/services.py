@@ -148,8 +148,13 @@ def case_submit(
     answers: Mapping[str, object],
     submission_token: uuid.UUID,
     language: str = "en",
+    early: bool = False,
 ) -> Case:
     """Store a finished questionnaire as a new case, exactly once per submission token.
+
+    ``early``: the answers so far have just made an emergency, so the case is
+    made now, before the patient finishes (SPEC "Patient-facing safety"); the
+    rest is added later with ``case_add_answers``.
 
     ``details`` holds the "About you" answers, ``answers`` the symptom codes.
     Posting the same submission again (double click, refresh, retry) returns
@@ -167,6 +172,7 @@ def case_submit(
                 submission_token=submission_token,
                 language=language,
                 reference=reference,
+                early=early,
             )
         except IntegrityError:
             # Nothing was stored. Sent before (a retry), or a parallel request
@@ -180,7 +186,7 @@ def case_submit(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _case_create(*, details, answers, submission_token, language, reference) -> Case:
+def _case_create(*, details, answers, submission_token, language, reference, early) -> Case:
     answers = answers_with_age(answers=answers, date_of_birth=details["date_of_birth"])
     assessment = triage.assess(answers_for_triage(answers))
     started = answers.get("symptoms_started")
@@ -202,19 +208,85 @@ def _case_create(*, details, answers, submission_token, language, reference) -> 
             appointment_date=_as_date(appointment) if appointment else None,
             symptoms_started=_as_date(started) if started else None,
             consented_at=timezone.now(),
+            created_early=early,
         )
+        if not early:
+            case.completed_at = case.submitted_at
         _apply_assessment(case, assessment)
         case.save(force_insert=True)
         CaseEvent.objects.create(
             case=case,
             kind=CaseEvent.Kind.SUBMITTED,
-            summary=f"Questionnaire submitted by the patient; triage: {assessment.tier}.",
+            summary=(
+                f"Sent at the first warning sign, before the patient finished; "
+                f"triage: {assessment.tier}."
+                if early
+                else f"Questionnaire submitted by the patient; triage: {assessment.tier}."
+            ),
             after={"tier": assessment.tier, "flags": list(assessment.flags)},
         )
         if assessment.is_emergency:
             from .tasks import queue_emergency_alert
 
             queue_emergency_alert(case.pk)
+    return case
+
+
+def case_add_answers(
+    *, case: Case, answers: Mapping[str, object], complete: bool = False
+) -> Case:
+    """Add what the patient answered after their case was made early, and re-triage.
+
+    ``answers`` are all the symptom answers given so far (with ``age``).
+    Recorded on the timeline when anything changed. A later answer never
+    lowers the tier of the case (staff were already alerted; a clinician
+    decides), and the alert goes out only if the tier has now risen to an
+    emergency. ``complete``: the patient sent the last step.
+    """
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        merged = {**case.answers, **answers}
+        changed = {code for code in merged if merged.get(code) != case.answers.get(code)}
+        fields = []
+        if complete and case.completed_at is None:
+            case.completed_at = timezone.now()
+            fields.append("completed_at")
+        if changed:
+            before = {"tier": case.tier, "flags": list(case.flags)}
+            assessment = triage.assess(answers_for_triage(merged))
+            case.answers = merged
+            started = merged.get("symptoms_started")
+            case.symptoms_started = _as_date(started) if started else None
+            fields += ["answers", "symptoms_started"]
+            kept = triage.tier_is_higher(case.tier, assessment.tier)
+            if kept:
+                summary = (
+                    f"The patient added answers; the rules now give {assessment.tier}, "
+                    f"but the tier stays {case.tier} until a clinician decides."
+                )
+            else:
+                _apply_assessment(case, assessment)
+                fields += ["tier", "flags", "reasons", "priority", "rules_version"]
+                summary = (
+                    f"The patient added answers; triage {before['tier']} → {assessment.tier}."
+                )
+            CaseEvent.objects.create(
+                case=case,
+                kind=CaseEvent.Kind.ANSWERS_ADDED,
+                summary=summary,
+                before=before,
+                after={
+                    "tier": assessment.tier,
+                    "flags": list(assessment.flags),
+                    "answered": sorted(changed - {"age"}),
+                },
+            )
+            if assessment.is_emergency and before["tier"] != triage.EMERGENCY:
+                from .tasks import queue_emergency_alert
+
+                queue_emergency_alert(case.pk)
+        if fields:
+            case.save(update_fields=[*fields, "updated_at"])
     return case
 
 
@@ -448,6 +520,17 @@ def draft_save_step(
         draft.answers_checked_on = None  # some were checked on another day
     draft.updated_at = timezone.now()
     draft.save(update_fields=["data", "answers", "answers_checked_on", "updated_at"])
+
+
+def draft_link_early_case(*, draft: IntakeDraft, case: Case) -> None:
+    """Tie the draft to the case made early; the patient may go on answering.
+
+    The draft keeps its answers so the remaining steps can be shown and sent
+    (``draft_mark_submitted`` drops them when the patient finishes or stops).
+    """
+    draft.case = case
+    draft.updated_at = timezone.now()
+    draft.save(update_fields=["case", "updated_at"])
 
 
 def draft_mark_submitted(*, draft: IntakeDraft, case: Case) -> None:

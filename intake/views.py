@@ -9,7 +9,7 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,12 +23,14 @@ from conditions.selectors import conditions_for_answers
 
 from . import triage
 from .forms import CONDITIONAL_QUESTIONS, STEP_BY_SLUG, STEPS, Step
-from .models import IntakeDraft
+from .models import Case, IntakeDraft
 from .selectors import draft_for_token, submitted_case_for_token
 from .services import (
     answers_with_age,
+    case_add_answers,
     case_submit,
     draft_create,
+    draft_link_early_case,
     draft_mark_submitted,
     draft_save_step,
     parse_rate,
@@ -42,6 +44,9 @@ FIRST_STEP = STEPS[0].slug
 LAST_STEP = STEPS[-1].slug
 # A step's language switcher submits the step with action=language-<code>.
 LANGUAGE_ACTION_PREFIX = "language-"
+# The page's script posts a step with action=send-now when its answers make an
+# emergency (static/js/intake.js).
+SEND_NOW_ACTION = "send-now"
 
 
 def landing(request):
@@ -140,6 +145,18 @@ def _set_draft_cookie(response, raw_token: str):
     return response
 
 
+def _early_case(draft: IntakeDraft | None) -> Case | None:
+    """The case already sent for this unfinished questionnaire, if any."""
+    if draft is None or draft.case_id is None:
+        return None
+    return Case.objects.only("reference", "tier").filter(pk=draft.case_id).first()
+
+
+def _is_finished(draft: IntakeDraft) -> bool:
+    """Sent in full, or stopped early by the patient: the draft has given up its answers."""
+    return draft.case_id is not None and not draft.data
+
+
 def _render_step(
     request,
     step: Step,
@@ -155,7 +172,9 @@ def _render_step(
     if answered is None:
         answered = _step_answers(draft)
     answers = _answers_so_far(answered)
+    early_case = _early_case(draft)
     context = {
+        "early_case": early_case,
         "step": step,
         "form": form,
         "step_number": index + 1,
@@ -220,7 +239,7 @@ def _over_rate_limit(request) -> bool:
 
 def _questionnaire_step(request, step: Step):
     draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
-    if draft is not None and draft.case_id is not None:
+    if draft is not None and _is_finished(draft):
         if request.method == "POST" and step.slug == LAST_STEP:
             # The final step posted again (double click, refresh, retry): same case.
             return redirect("intake:done")
@@ -249,15 +268,29 @@ def _questionnaire_step(request, step: Step):
     answers = form.answers() if valid else None
     index = STEPS.index(step)
     going_back = request.POST.get("action") == "back" and index > 0
-    if valid and step.slug == LAST_STEP and draft is not None and not (language or going_back):
+    # The page's script sends the step in the background the moment its
+    # answers make an emergency, so a patient who then leaves is not lost.
+    sending_now = request.POST.get("action") == SEND_NOW_ACTION
+    stays = language or going_back or sending_now
+    if valid and step.slug == LAST_STEP and draft is not None and not stays:
         return _submit(draft, step=step, data=data, step_answers=answers)
     raw_token = None
     if draft is None:
         draft, raw_token = draft_create(step=step.slug, data=data, answers=answers)
     else:
         draft_save_step(draft=draft, step=step.slug, data=data, answers=answers)
+    case = None
+    if not language:
+        # What is valid on an unfinished step counts too: a "yes" to a warning
+        # sign must not wait for the rest of the page.
+        partial = None if valid or step.slug == FIRST_STEP else form.answers()
+        case = _send_if_emergency(draft, step=step, partial=partial)
 
-    if language:
+    if sending_now:
+        response = JsonResponse(
+            {"sent": case is not None, "reference": case.reference if case else None}
+        )
+    elif language:
         # Like Back, what was typed is saved unvalidated; the same step comes back
         # in the chosen language with those answers filled in.
         response = _set_language_cookie(HttpResponseRedirect(_step_url(step)), language)
@@ -273,6 +306,39 @@ def _questionnaire_step(request, step: Step):
     if raw_token:
         _set_draft_cookie(response, raw_token)
     return response
+
+
+def _send_if_emergency(draft: IntakeDraft, *, step: Step, partial: dict | None) -> Case | None:
+    """Send the answers so far the moment they make an emergency (SPEC "Patient-facing safety").
+
+    A patient told to go to an emergency department now may leave at once:
+    the case is made and the clinic alerted in this request, from the details
+    and answers given so far (``partial``: the valid answers of this step when
+    the rest of it is not yet answered). Once it exists, every later save adds
+    to the same case. One case per draft, whatever is posted twice: the case is
+    keyed by the draft's submission token (unique in the database). Returns
+    the case, if there is one.
+    """
+    answered = _step_answers(draft)
+    if FIRST_STEP not in answered:
+        return None
+    if partial:
+        answered = {**answered, step.slug: {**answered.get(step.slug, {}), **partial}}
+    details, _symptoms = _collected_answers(answered)
+    answers = _answers_so_far(answered)
+    if draft.case_id is not None:
+        return case_add_answers(case=Case(pk=draft.case_id), answers=answers)
+    if not triage.assess(answers).is_emergency:
+        return None
+    case = case_submit(
+        details=details,
+        answers=answers,
+        submission_token=draft.submission_token,
+        language=get_language() or "en",
+        early=True,
+    )
+    draft_link_early_case(draft=draft, case=case)
+    return case
 
 
 def _requested_language(request) -> str | None:
@@ -312,12 +378,18 @@ def _submit(draft: IntakeDraft, *, step: Step, data: dict[str, str], step_answer
         draft_save_step(draft=draft, step=step.slug, data=data, answers=step_answers)
         return HttpResponseRedirect(_step_url(blocker))
     details, answers = _collected_answers(answered)
-    case = case_submit(
-        details=details,
-        answers=answers,
-        submission_token=draft.submission_token,
-        language=get_language() or "en",
-    )
+    if draft.case_id is not None:
+        # Sent early at the first warning sign: the last step finishes that case.
+        case = case_add_answers(
+            case=Case(pk=draft.case_id), answers=_answers_so_far(answered), complete=True
+        )
+    else:
+        case = case_submit(
+            details=details,
+            answers=answers,
+            submission_token=draft.submission_token,
+            language=get_language() or "en",
+        )
     draft_mark_submitted(draft=draft, case=case)
     return HttpResponseRedirect(reverse("intake:done"))
 
@@ -330,9 +402,21 @@ def confirmation(request):
     context = {
         "case": case,
         "is_emergency": case.tier == triage.EMERGENCY,
+        "sent_before_finishing": case.created_early and case.completed_at is None,
         "related_conditions": conditions_for_answers(case.answers),
     }
     return render(request, "intake/confirmation.html", context)
+
+
+@require_POST
+def stop_early(request):
+    """The patient whose answers were sent early stops here (to go to hospital)."""
+    draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
+    if draft is None or draft.case_id is None:
+        return redirect("intake:start")
+    if draft.data:
+        draft_mark_submitted(draft=draft, case=Case(pk=draft.case_id))
+    return redirect("intake:done")
 
 
 @require_POST

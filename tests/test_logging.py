@@ -43,7 +43,8 @@ def test_no_names_or_free_text_reach_the_logs(client, app_log, capsys, monkeypat
         # Real database errors quote the values involved, like this one.
         raise DatabaseError(f'duplicate key: (last_name)=("{SECRET_NAME}")')
 
-    monkeypatch.setattr("intake.views.case_submit", database_down)
+    # The case was made at the first warning sign: the last step adds to it.
+    monkeypatch.setattr("intake.views.case_add_answers", database_down)
     post_step(client, "health", {"medications": SECRET_TEXT})
     monkeypatch.undo()
     post_step(client, "health", {"medications": SECRET_TEXT})

@@ -43,6 +43,42 @@
     } else if (!show) {
       advice.hidden = true;
     }
+    if (show) { sendNow(); }
+  }
+
+  // 2b. Send the answers so far at once, in the background, so a patient who
+  //     follows the advice and leaves is not lost: the server makes the case
+  //     and alerts the clinic (action=send-now answers with JSON). keepalive
+  //     lets the request finish even if the tab is closed straight after.
+  var sending = false;
+  var sent = false;
+  function sendNow() {
+    if (sending || sent || !window.fetch || !window.FormData) { return; }
+    sending = true;
+    var data = new FormData(form);
+    data.set("action", "send-now");
+    fetch(window.location.href, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      keepalive: true,
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (result) {
+      sending = false;
+      if (!result || !result.sent) { return; }
+      sent = true;
+      var first = document.getElementById("emergency-send-first");
+      var note = document.getElementById("emergency-sent");
+      var reference = document.getElementById("emergency-sent-reference");
+      if (reference) { reference.textContent = result.reference; }
+      if (first) { first.hidden = true; }
+      if (note) { note.hidden = false; }
+    }).catch(function () {
+      // The button still sends everything; the advice stays on screen.
+      sending = false;
+    });
   }
 
   // 3. Show a conditional question only for the answers that ask it (the

@@ -65,7 +65,11 @@ def test_a_patient_does_everything_in_spanish_and_staff_read_it_in_english(
     assert "Paso 1 de 5" in first.text
     assert "Sobre usted" in first.text
 
-    fill_all(client, EMERGENCY, stop_before="health")
+    with django_capture_on_commit_callbacks(execute=True):
+        fill_all(client, EMERGENCY, stop_before="health")
+    # The answers so far were sent, and the clinic alerted, at the first warning sign.
+    assert Case.objects.get().created_early
+    assert len(mail.outbox) == 1
 
     # The warning-signs questions were asked in Spanish, positively ...
     warning_page = shown_text(client.get(step_url("warning-signs")).text)
