@@ -430,3 +430,34 @@ CLINIC_CASE_RETENTION_DAYS = env_int("CLINIC_CASE_RETENTION_DAYS", 2557)
 CLINIC_EMERGENCY_OVERDUE_MINUTES = env_int("CLINIC_EMERGENCY_OVERDUE_MINUTES", 15)
 # An urgent case not reviewed this many hours after submission is overdue.
 CLINIC_URGENT_OVERDUE_HOURS = env_int("CLINIC_URGENT_OVERDUE_HOURS", 4)
+
+# Emergency alerts (intake/alerts.py). Each alert is a row per channel, made in
+# the case's own transaction and retried until it is delivered: after a failed
+# try, again after CLINIC_ALERT_RETRY_SECONDS, doubling each time up to
+# CLINIC_ALERT_RETRY_MAX_SECONDS, and at that pace for as long as it takes.
+CLINIC_ALERT_RETRY_SECONDS = env_int("CLINIC_ALERT_RETRY_SECONDS", 30)
+CLINIC_ALERT_RETRY_MAX_SECONDS = env_int("CLINIC_ALERT_RETRY_MAX_SECONDS", 600)
+# A second channel: a signed JSON POST to a pager, SMS gateway or chat bridge.
+CLINIC_ALERT_WEBHOOK_URL = os.environ.get("CLINIC_ALERT_WEBHOOK_URL", "").strip()
+CLINIC_ALERT_WEBHOOK_SECRET = os.environ.get("CLINIC_ALERT_WEBHOOK_SECRET", "")
+CLINIC_ALERT_WEBHOOK_TIMEOUT = env_int("CLINIC_ALERT_WEBHOOK_TIMEOUT", 5)
+if CLINIC_ALERT_WEBHOOK_URL:
+    if not CLINIC_ALERT_WEBHOOK_URL.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"CLINIC_ALERT_WEBHOOK_URL={CLINIC_ALERT_WEBHOOK_URL!r} is not a web address: use "
+            "https://... (http:// only for a receiver on the same machine or in tests)."
+        )
+    if not CLINIC_ALERT_WEBHOOK_SECRET.strip():
+        raise ImproperlyConfigured(
+            "CLINIC_ALERT_WEBHOOK_URL is set but CLINIC_ALERT_WEBHOOK_SECRET is not: the "
+            "receiver could not tell our alerts from forged ones. Set it to a long random "
+            "value shared with the receiver."
+        )
+# An emergency nobody acknowledges within CLINIC_EMERGENCY_OVERDUE_MINUTES is
+# escalated to these addresses (and the webhook), again every
+# CLINIC_ESCALATION_REPEAT_MINUTES until someone does (manage.py escalate_emergencies).
+CLINIC_ESCALATION_EMAILS = env_list("CLINIC_ESCALATION_EMAILS")
+CLINIC_ESCALATION_REPEAT_MINUTES = env_int("CLINIC_ESCALATION_REPEAT_MINUTES", 15)
+# An alert still failing on one channel this long after its first failure
+# escalates at once, on every channel, without waiting for the overdue time.
+CLINIC_ALERT_FAILOVER_MINUTES = env_int("CLINIC_ALERT_FAILOVER_MINUTES", 5)

@@ -26,6 +26,34 @@ def alert_settings_check(app_configs, **kwargs):
                 id="intake.W002",
             )
         )
+    if not settings.CLINIC_ESCALATION_EMAILS:
+        problems.append(
+            Warning(
+                "CLINIC_ESCALATION_EMAILS is empty: an emergency nobody acknowledges is "
+                "escalated only to the on-call addresses that already had the alert.",
+                hint="Set it to the addresses of whoever covers when on-call does not answer.",
+                id="intake.W003",
+            )
+        )
+    webhook = settings.CLINIC_ALERT_WEBHOOK_URL
+    if webhook and not settings.CLINIC_ALERT_WEBHOOK_SECRET.strip():
+        problems.append(
+            Warning(
+                "CLINIC_ALERT_WEBHOOK_URL is set without CLINIC_ALERT_WEBHOOK_SECRET: the "
+                "receiver cannot tell our alerts from forged ones.",
+                hint="Set CLINIC_ALERT_WEBHOOK_SECRET to a long random value shared with it.",
+                id="intake.W004",
+            )
+        )
+    if webhook and not webhook.startswith("https://"):
+        problems.append(
+            Warning(
+                "CLINIC_ALERT_WEBHOOK_URL is not https://: alerts would cross the network "
+                "unencrypted.",
+                hint="Use the receiver's https:// address.",
+                id="intake.W005",
+            )
+        )
     return problems
 
 

@@ -3,9 +3,10 @@
 import datetime
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
-from .models import Case, IntakeDraft
+from .models import AlertDelivery, Case, IntakeDraft
 from .services import draft_token_hash
 
 
@@ -63,4 +64,27 @@ def cases_past_retention(*, now: datetime.datetime, retention_days: int):
         Case.objects.filter(status=Case.Status.CLOSED, updated_at__lt=cutoff)
         .exclude(answers={}, reasons=[])
         .order_by("pk")
+    )
+
+
+#: A delivery still waiting this long past its try counts as failing: nothing
+#: is taking tasks (the worker is down), even if no attempt has failed yet.
+ALERT_STALLED_AFTER = datetime.timedelta(minutes=2)
+
+
+def failing_alert_count(*, now: datetime.datetime | None = None) -> int:
+    """How many cases have an alert or escalation that is not getting through.
+
+    For the red banner on the admin home page: a delivery that has failed and
+    not yet gone through, or one left untried for ``ALERT_STALLED_AFTER`` past
+    its time. One query over the partial index ``alert_delivery_due`` (pending
+    deliveries only), however many alerts were ever sent.
+    """
+    stalled = (now or timezone.now()) - ALERT_STALLED_AFTER
+    return (
+        AlertDelivery.objects.filter(state=AlertDelivery.State.PENDING)
+        .filter(~Q(last_error="") | Q(next_attempt_at__lt=stalled))
+        .values("case_id")
+        .distinct()
+        .count()
     )

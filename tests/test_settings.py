@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "DJANGO_DEBUG": "off",
     "DJANGO_ALLOWED_HOSTS": "intake.clinic.example",
     "CLINIC_ALERT_EMAILS": "oncall@clinic.example",
+    "CLINIC_ESCALATION_EMAILS": "lead@clinic.example",
     "CLINIC_BASE_URL": "https://intake.clinic.example",
     "DATABASE_URL": "sqlite:////tmp/clinic-deploy-check.sqlite3",
 }
