@@ -60,7 +60,9 @@ def test_a_patient_who_finishes_every_step_still_has_one_case_with_every_answer(
     fill_answers(patient, {**WARNING_SIGNS, "saddle_numbness": "yes"})
     expect(patient.locator("#emergency-sent")).to_be_visible()
     press_forward(patient)
-    expect(patient.get_by_role("alert")).to_contain_text("Your answers have been sent to the clinic")
+    expect(patient.get_by_role("alert")).to_contain_text(
+        "Your answers have been sent to the clinic"
+    )
     fill_answers(patient, {**HEALTH, "diabetes": "yes"})
     press_forward(patient)
     reference = case_reference(patient)
