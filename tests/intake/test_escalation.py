@@ -85,8 +85,7 @@ def test_unacknowledged_emergency_is_escalated_on_time_then_every_repeat_until_a
     clock.shift(datetime.timedelta(seconds=1))  # 15 minutes: overdue
     run_job(django_capture_on_commit_callbacks)
     assert escalation_subjects(mail_server) == [
-        f"[Spine and Nerve Clinic] ESCALATION 1: EMERGENCY intake {case.reference} "
-        "not acknowledged"
+        f"[Spine and Nerve Clinic] ESCALATION 1: EMERGENCY intake {case.reference} not acknowledged"
     ]
     assert mail_server.envelopes[-1] == ["lead@example.com", "manager@example.com"]
     assert "Nobody has acknowledged it in the staff system 15 minutes" in mail_server.bodies()[-1]
@@ -353,3 +352,15 @@ def test_a_case_locked_by_another_job_run_is_skipped_not_escalated_twice(setting
     assert alerts.emergencies_escalate() == [case.reference]
     assert alerts.emergencies_escalate() == []
     assert Case.objects.get(pk=case.pk).escalation_count == 1
+
+
+def test_the_deploy_units_run_the_job_every_minute():
+    from pathlib import Path
+
+    units = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
+    timer = (units / "clinic-escalate.timer").read_text()
+    service = (units / "clinic-escalate.service").read_text()
+    assert "OnCalendar=*-*-* *:*:00" in timer
+    assert "AccuracySec=1s" in timer
+    assert "Unit=clinic-escalate.service" in timer
+    assert "manage.py escalate_emergencies" in service
