@@ -27,23 +27,27 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import triage
 from .export_admin import CaseExportAdminMixin
 from .models import Case, Patient, RedFlagCase
+from .selectors import red_flag_queue_state
 from .services import (
     ALLOWED_TRANSITIONS,
     CaseError,
+    case_acknowledge,
     case_add_note,
     case_assign,
     case_change_status,
@@ -51,10 +55,15 @@ from .services import (
 )
 from .templatetags.intake_admin import (
     Question,
+    acknowledgement_in_words,
+    alert_state_in_words,
     answer_in_words,
     answer_sections,
+    escalation_in_words,
+    staff_name,
     symptom_questions,
     symptoms_began,
+    unanswered_questions,
     waited_for,
 )
 
@@ -66,9 +75,16 @@ PERM_ADD_NOTE = "intake.add_case_note"
 PERM_CORRECT_ANSWERS = "intake.correct_case_answers"
 
 NOTE_MAX_LENGTH = 5000
-# get_tier_display() rebuilds its lookup table on every call; list rows use this.
+# get_tier_display() rebuilds its lookup table on every call; list rows use these.
 TIER_LABELS = dict(Case.Tier.choices)
+STATUS_LABELS = dict(Case.Status.choices)
 STYLESHEET = "intake/admin.css"
+#: The staff pages' script that keeps the queue and the admin home up to date.
+LIVE_QUEUE_SCRIPT = "intake/live_queue.js"
+#: The one form every Acknowledge button of the queue submits (see the queue's template).
+ACKNOWLEDGE_FORM_ID = "case-acknowledge-form"
+#: Sent by the live-queue script when it fetches the queue again by itself.
+LIVE_REFRESH_HEADER = "X-Live-Refresh"
 
 
 def next_statuses(status: str) -> list[Case.Status]:
@@ -77,8 +93,28 @@ def next_statuses(status: str) -> list[Case.Status]:
     return [choice for choice in Case.Status if choice in allowed]
 
 
-def staff_display_name(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user else ""
+staff_display_name = staff_name
+
+
+def leave_session_untouched(request: HttpRequest) -> None:
+    """Keep a poll or an automatic refresh from counting as staff activity.
+
+    Sessions end after 30 minutes idle because ``SESSION_SAVE_EVERY_REQUEST``
+    saves (and so extends) the session on every response. A page that polls
+    every few seconds would otherwise keep an unattended screen logged in for
+    ever, and write the session row on every poll. ``SessionMiddleware``
+    leaves a request without a session alone, so the session is detached once
+    the view (and its template) no longer needs it.
+    """
+    request.__dict__.pop("session", None)
+
+
+def _after_rendering(response: HttpResponse, callback) -> None:
+    """Run ``callback`` once a template response is rendered (at once for any other)."""
+    if hasattr(response, "add_post_render_callback"):
+        response.add_post_render_callback(lambda _response: callback())
+    else:
+        callback()
 
 
 # Search -----------------------------------------------------------------------
@@ -347,6 +383,62 @@ class CaseColumnsMixin:
     def assignee(self, case: Case) -> str:
         return staff_display_name(case.assigned_to) or gettext("nobody")
 
+    def emergency_handling_html(self, case: Case, *, can_acknowledge: bool) -> str:
+        """Acknowledgement (with its button), escalations and the alert's delivery, in words.
+
+        Read from the case's own columns and its ``acknowledged_by`` (selected
+        with the row), so a list needs no query per row. The button belongs to
+        the page's one acknowledge form (``form="case-acknowledge-form"``): a
+        form cannot sit inside the list's own form.
+        """
+        lines = []
+        acknowledged = acknowledgement_in_words(case)
+        if acknowledged and case.acknowledged_at is None:
+            button = ""
+            if can_acknowledge and case.is_open:
+                button = format_html(
+                    ' <button type="submit" form="{}" formaction="{}" '
+                    'class="button case-acknowledge-button">{}'
+                    '<span class="visually-hidden"> {}</span></button>',
+                    ACKNOWLEDGE_FORM_ID,
+                    reverse(
+                        "admin:intake_case_acknowledge",
+                        args=(quote(case.pk),),
+                        current_app=self.admin_site.name,
+                    ),
+                    gettext("Acknowledge"),
+                    case.reference,
+                )
+            lines.append(
+                format_html(
+                    '<span class="case-handling case-not-acknowledged">'
+                    "<strong>{}</strong>{}</span>",
+                    acknowledged,
+                    button,
+                )
+            )
+        elif acknowledged:
+            lines.append(
+                format_html('<span class="case-handling case-acknowledged">{}</span>', acknowledged)
+            )
+        escalated = escalation_in_words(case)
+        if escalated:
+            lines.append(
+                format_html('<span class="case-handling case-escalated">{}</span>', escalated)
+            )
+        alert = alert_state_in_words(case)
+        if alert:
+            lines.append(
+                format_html(
+                    '<span class="case-handling case-alert case-alert-{}">{}</span>',
+                    case.alert_state,
+                    format_html("<strong>{}</strong>", alert)
+                    if case.alert_state == "failing"
+                    else alert,
+                )
+            )
+        return format_html_join("", "{}", ((line,) for line in lines))
+
 
 class CaseActionsMixin:
     """List actions for the common moves; each calls a service, case by case.
@@ -504,12 +596,12 @@ class RedFlagCaseAdmin(
         "patient_phone",
         "waited",
         "symptoms_began_ago",
-        "status",
+        "status_and_handling",
         "assignee",
     )
     list_display_links = ("reference",)
     list_filter = (RedFlagFilter, OpenStatusFilter, AssignedFilter, QueueTierFilter)
-    list_select_related = ("patient", "assigned_to")
+    list_select_related = ("patient", "assigned_to", "acknowledged_by")
     search_fields = ("reference", "patient__first_name", "patient__last_name", "patient__phone")
     search_help_text = _("Reference, name, phone, or date of birth as YYYY-MM-DD.")
     sortable_by = ()
@@ -527,6 +619,7 @@ class RedFlagCaseAdmin(
 
     class Media:
         css = {"all": (STYLESHEET,)}
+        js = (LIVE_QUEUE_SCRIPT,)
 
     def get_queryset(self, request):
         """Only the queue (open, emergency or urgent), as one query on the partial index."""
@@ -536,14 +629,100 @@ class RedFlagCaseAdmin(
         """A changelist that keeps the queue's order and links rows to the case page."""
         return RedFlagQueueChangeList
 
+    def get_list_display(self, request):
+        """The status column carries the Acknowledge button for staff who may change a status."""
+        if not self.has_change_status_permission(request):
+            return self.list_display
+        return tuple(
+            "status_and_handling_with_acknowledge" if name == "status_and_handling" else name
+            for name in self.list_display
+        )
+
+    @admin.display(description=_("status"))
+    def status_and_handling(self, case: Case) -> str:
+        """The status, then for an emergency: acknowledged or not, escalations, the alert."""
+        return format_html(
+            '<span class="case-status">{}</span>{}',
+            STATUS_LABELS.get(case.status, case.status),
+            self.emergency_handling_html(case, can_acknowledge=False),
+        )
+
+    @admin.display(description=_("status"))
+    def status_and_handling_with_acknowledge(self, case: Case) -> str:
+        """As ``status_and_handling``, with an Acknowledge button on unacknowledged emergencies."""
+        return format_html(
+            '<span class="case-status">{}</span>{}',
+            STATUS_LABELS.get(case.status, case.status),
+            self.emergency_handling_html(case, can_acknowledge=True),
+        )
+
     def changelist_view(self, request, extra_context=None):
         """The queue under its own name, using the full width so every column shows.
 
         The navigation sidebar is left out here: staff read this page many times
         a day, and status and assignee must be visible without scrolling sideways.
+
+        The live-queue script fetches this page again (header ``X-Live-Refresh``)
+        when the queue has changed: that is a view of the queue and is audited
+        as one, but it is not the staff member's doing, so it leaves their
+        session's idle time alone.
         """
         context = {"title": gettext("Red-flag queue"), "is_nav_sidebar_enabled": False}
-        return super().changelist_view(request, {**context, **(extra_context or {})})
+        response = super().changelist_view(request, {**context, **(extra_context or {})})
+        if request.headers.get(LIVE_REFRESH_HEADER) == "1":
+            _after_rendering(response, lambda: leave_session_untouched(request))
+        return response
+
+    # The live queue --------------------------------------------------------
+
+    def get_urls(self):
+        """The live-queue endpoints, before the default URLs (whose catch-all would take them).
+
+        Named outside the ``intake_redflagcase_`` prefix on purpose: the audit
+        middleware records each admin URL of that prefix as a view of patient
+        data, and these answer counts only, like the admin home page's summary.
+        A poll therefore writes no audit entry; the queue page itself, fetched
+        again when something changed, is audited as every view of it is.
+        """
+        wrap = self.admin_site.admin_view
+        return [
+            path("live/", wrap(self.live_state_view), name="red_flag_queue_live"),
+            path(
+                "live/summary/",
+                wrap(self.live_summary_view),
+                name="red_flag_queue_live_summary",
+            ),
+            *super().get_urls(),
+        ]
+
+    @method_decorator(require_safe)
+    def live_state_view(self, request: HttpRequest) -> HttpResponse:
+        """The queue's counts and version as JSON (one query), or 304 if the version is unchanged.
+
+        Polled every few seconds by ``intake/live_queue.js`` on the queue and
+        the admin home page, with the last ETag in ``If-None-Match``. The
+        version comes from the database alone, so any app server answers the
+        same; nothing is kept in the process.
+        """
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        state = red_flag_queue_state()
+        leave_session_untouched(request)
+        etag = f'"{state.version}"'
+        response = get_conditional_response(request, etag=etag) or JsonResponse(state.as_json())
+        response["ETag"] = etag
+        patch_vary_headers(response, ("Cookie",))
+        patch_cache_control(response, private=True, no_cache=True)
+        return response
+
+    @method_decorator(require_safe)
+    def live_summary_view(self, request: HttpRequest) -> HttpResponse:
+        """The admin home page's red-flag summary and alert banner, for the live script."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        response = TemplateResponse(request, "admin/intake/live_summary.html", {})
+        _after_rendering(response, lambda: leave_session_untouched(request))
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """There is one case page; the queue's own change URL leads there."""
@@ -784,6 +963,16 @@ class CaseAdmin(
             "correction_question_form": (
                 CorrectionQuestionForm() if user.has_perm(PERM_CORRECT_ANSWERS) else None
             ),
+            "acknowledgement": acknowledgement_in_words(case),
+            "can_acknowledge": (
+                can_change_status
+                and case.is_open
+                and case.tier == triage.EMERGENCY
+                and case.acknowledged_at is None
+            ),
+            "escalation": escalation_in_words(case),
+            "alert_state_words": alert_state_in_words(case),
+            "unanswered_questions": unanswered_questions(case),
         }
 
     @staticmethod
@@ -813,6 +1002,11 @@ class CaseAdmin(
                 "<path:object_id>/status/",
                 wrap(self.change_status_view),
                 name=f"{prefix}_status",
+            ),
+            path(
+                "<path:object_id>/acknowledge/",
+                wrap(self.acknowledge_view),
+                name=f"{prefix}_acknowledge",
             ),
             path(
                 "<path:object_id>/assign/",
@@ -878,6 +1072,49 @@ class CaseAdmin(
                 % {"reference": case.reference, "status": case.get_status_display()},
                 messages.SUCCESS,
             )
+        return self._back_to_case(case)
+
+    @method_decorator(require_POST)
+    def acknowledge_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Acknowledge an emergency in one action (``case_acknowledge``), from queue or case.
+
+        Allowed to whoever may change a case's status: moving an emergency to
+        "in review" acknowledges it too. Goes back to the page the button was
+        on (``next``, if it is one of ours), else to the case page.
+        """
+        case = self._case_for(request, object_id, PERM_CHANGE_STATUS)
+        was_acknowledged = case.acknowledged_at is not None
+        case = case_acknowledge(case=case, by=request.user)
+        if case.tier != triage.EMERGENCY:
+            self.message_user(
+                request,
+                gettext("%(reference)s is not an emergency: there is nothing to acknowledge.")
+                % {"reference": case.reference},
+                messages.WARNING,
+            )
+        elif not was_acknowledged and case.acknowledged_by_id == request.user.pk:
+            self.message_user(
+                request,
+                gettext("You acknowledged emergency %(reference)s: it will not be escalated again.")
+                % {"reference": case.reference},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                gettext("%(reference)s was already %(acknowledged)s.")
+                % {"reference": case.reference, "acknowledged": acknowledgement_in_words(case)},
+                messages.INFO,
+            )
+        return self._back_to(request, case)
+
+    def _back_to(self, request: HttpRequest, case: Case) -> HttpResponseRedirect:
+        """To the form's ``next`` page when it is a page of this site, else the case page."""
+        next_url = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return HttpResponseRedirect(next_url)
         return self._back_to_case(case)
 
     @method_decorator(require_POST)

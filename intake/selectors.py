@@ -1,12 +1,16 @@
 """Reads of intake data that views and the admin share."""
 
 import datetime
+import hashlib
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import AlertDelivery, Case, IntakeDraft
+from . import triage
+from .models import AlertAttempt, AlertDelivery, Case, CaseEvent, IntakeDraft, overdue_after
 from .services import draft_token_hash
 
 
@@ -87,4 +91,124 @@ def failing_alert_count(*, now: datetime.datetime | None = None) -> int:
         .values("case_id")
         .distinct()
         .count()
+    )
+
+
+# The red-flag queue's live state ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedFlagQueueState:
+    """What an open queue or admin home page needs to know to stay current.
+
+    ``version`` changes whenever the queue's counts change (a case arrives,
+    leaves, changes tier, is first reviewed or turns overdue), anything is
+    recorded about any case (a timeline entry, an alert delivery or attempt:
+    every service writes one in the same transaction as its change) or an
+    alert delivery stalls (the red banner's ``failing_alert_count``). It is
+    worked out from the database alone, so every app server gives the same
+    version for the same state.
+    """
+
+    emergencies: int
+    emergencies_overdue: int
+    urgent: int
+    urgent_overdue: int
+    newest_emergency_at: datetime.datetime | None
+    version: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "emergencies": self.emergencies,
+            "emergencies_overdue": self.emergencies_overdue,
+            "urgent": self.urgent,
+            "urgent_overdue": self.urgent_overdue,
+            "newest_emergency_at": (
+                self.newest_emergency_at.isoformat() if self.newest_emergency_at else None
+            ),
+        }
+
+
+def _aware(value) -> datetime.datetime | None:
+    """A datetime from raw SQL: PostgreSQL gives one, SQLite its UTC text."""
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.fromisoformat(value).replace(tzinfo=datetime.UTC)
+
+
+def red_flag_queue_state(*, now: datetime.datetime | None = None) -> RedFlagQueueState:
+    """The queue's counts and a version token, in ONE query whatever the table's size.
+
+    The counts read only the partial index ``case_red_flag_summary`` (an
+    index-only scan over the queue's rows, never the closed cases), and the
+    three "something was recorded" signals are the newest primary keys of the
+    timeline, alert deliveries and alert attempts (one index entry each). The
+    deliveries stalled past their time (``failing_alert_count``'s other half,
+    which no write marks) are counted on the partial index ``alert_delivery_due``
+    of pending deliveries, so the red banner follows them too.
+
+    Columns outside the queue's index (``updated_at``, ``alert_state``) are left out
+    on purpose: reading them means reading every queued row from the table,
+    which cost 9 ms instead of 1 ms on the benchmark's 5,000-case queue.
+
+    Sequence numbers are handed out before commit, so two changes committing
+    in the opposite order within the same moment as a poll could leave the
+    later one unseen until the next change; a new or re-tiered emergency is
+    never missed that way, because it changes the counts, which are exact.
+    """
+    now = now or timezone.now()
+    connection = connections[router.db_for_read(Case)]
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    emergency_limit = now - overdue_after(triage.EMERGENCY)
+    urgent_limit = now - overdue_after(triage.URGENT)
+    statuses = [str(status) for status in Case.OPEN_STATUSES]
+    tiers = list(triage.QUEUE_TIERS)
+    sql = f"""
+        SELECT
+            COUNT(CASE WHEN c.tier = %s THEN 1 END),
+            COUNT(CASE WHEN c.tier = %s AND c.reviewed_at IS NULL
+                        AND c.submitted_at < %s THEN 1 END),
+            COUNT(CASE WHEN c.tier = %s THEN 1 END),
+            COUNT(CASE WHEN c.tier = %s AND c.reviewed_at IS NULL
+                        AND c.submitted_at < %s THEN 1 END),
+            MAX(CASE WHEN c.tier = %s THEN c.submitted_at END),
+            COUNT(c.reviewed_at),
+            COALESCE(SUM(c.id), 0),
+            (SELECT MAX(e.id) FROM {quote(CaseEvent._meta.db_table)} e),
+            (SELECT MAX(d.id) FROM {quote(AlertDelivery._meta.db_table)} d),
+            (SELECT MAX(a.id) FROM {quote(AlertAttempt._meta.db_table)} a),
+            (SELECT COUNT(*) FROM {quote(AlertDelivery._meta.db_table)} d
+              WHERE d.state = %s AND d.next_attempt_at < %s)
+        FROM {quote(Case._meta.db_table)} c
+        WHERE c.status IN ({", ".join(["%s"] * len(statuses))})
+          AND c.tier IN ({", ".join(["%s"] * len(tiers))})
+    """  # noqa: S608 - table names are the models' own, quoted; values are parameters
+    params = [
+        triage.EMERGENCY,
+        triage.EMERGENCY,
+        adapt(emergency_limit),
+        triage.URGENT,
+        triage.URGENT,
+        adapt(urgent_limit),
+        triage.EMERGENCY,
+        str(AlertDelivery.State.PENDING),
+        adapt(now - ALERT_STALLED_AFTER),
+        *statuses,
+        *tiers,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    emergencies, emergencies_overdue, urgent, urgent_overdue, newest = row[:5]
+    newest = _aware(newest)
+    fingerprint = repr((*row[:4], newest.isoformat() if newest else None, *row[5:]))
+    return RedFlagQueueState(
+        emergencies=emergencies,
+        emergencies_overdue=emergencies_overdue,
+        urgent=urgent,
+        urgent_overdue=urgent_overdue,
+        newest_emergency_at=newest,
+        version=hashlib.sha256(fingerprint.encode()).hexdigest()[:24],
     )

@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django import forms, template
-from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from intake import triage
-from intake.forms import STEPS, QuestionnaireStepForm
-from intake.models import Case, overdue_after, overdue_limit_in_words
+from intake.forms import STEPS, QuestionnaireStepForm, is_asked
+from intake.models import Case, overdue_limit_in_words
+from intake.selectors import failing_alert_count, red_flag_queue_state
 
 register = template.Library()
 
@@ -74,44 +74,111 @@ def symptoms_began(day: datetime.date | None, today: datetime.date | None = None
     return ngettext("%(count)d year ago", "%(count)d years ago", years) % {"count": years}
 
 
+@register.filter
+def clock_time(moment: datetime.datetime | None, now: datetime.datetime | None = None) -> str:
+    """A moment in the clinic's time as staff read it: "10:45" today, "2 Mar 10:45" before."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localtime(now or timezone.now()).date():
+        return formats.time_format(local, "H:i")
+    return formats.date_format(local, "j M H:i")
+
+
 # Counts for the admin index and the queue --------------------------------------
 
 
 @register.simple_tag
-def red_flag_counts() -> dict[str, int]:
-    """Open emergencies, open urgent cases, and how many of each are overdue (one query).
+def red_flag_counts() -> dict[str, object]:
+    """Open emergencies, open urgent cases, how many of each are overdue, and the live version.
 
-    Overdue: not reviewed within the tier's time (``Case.is_overdue``).
+    One query (``selectors.red_flag_queue_state``). Overdue: not reviewed
+    within the tier's time (``Case.is_overdue``). ``version`` is what the
+    page's live-queue script compares with the live endpoint's.
     """
-    now = timezone.now()
-    is_emergency = Q(tier=triage.EMERGENCY)
-    is_urgent = Q(tier=triage.URGENT)
-    unreviewed = Q(reviewed_at__isnull=True)
-    # Only queue rows are counted, so the filter is the queue's own: PostgreSQL
-    # counts from the small partial index case_red_flag_summary, not from every
-    # open case.
-    return Case.objects.filter(
-        status__in=Case.OPEN_STATUSES, tier__in=triage.QUEUE_TIERS
-    ).aggregate(
-        emergencies=Count("pk", filter=is_emergency),
-        overdue=Count(
-            "pk",
-            filter=is_emergency
-            & unreviewed
-            & Q(submitted_at__lt=now - overdue_after(triage.EMERGENCY)),
-        ),
-        urgent=Count("pk", filter=is_urgent),
-        urgent_overdue=Count(
-            "pk",
-            filter=is_urgent & unreviewed & Q(submitted_at__lt=now - overdue_after(triage.URGENT)),
-        ),
-    )
+    state = red_flag_queue_state()
+    return {
+        "emergencies": state.emergencies,
+        "overdue": state.emergencies_overdue,
+        "urgent": state.urgent,
+        "urgent_overdue": state.urgent_overdue,
+        "newest_emergency_at": state.newest_emergency_at,
+        "version": state.version,
+    }
 
 
 @register.simple_tag
 def overdue_limit(tier: str) -> str:
     """A tier's review time in words ("15 minutes", "4 hours")."""
     return overdue_limit_in_words(tier)
+
+
+# An emergency's handling: acknowledgement, escalation, the alert's delivery ------
+
+
+def staff_name(user) -> str:
+    """A member of staff as colleagues know them: full name, else username."""
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def acknowledgement_in_words(case: Case) -> str:
+    """ "acknowledged by Ana Reyes at 10:45" or "NOT acknowledged"; empty unless an emergency.
+
+    Reads ``acknowledged_by`` (select it with the case on lists).
+    """
+    if case.tier != triage.EMERGENCY:
+        return ""
+    if case.acknowledged_at is None:
+        return _("NOT acknowledged")
+    return _("acknowledged by %(who)s at %(time)s") % {
+        "who": staff_name(case.acknowledged_by) or _("someone"),
+        "time": clock_time(case.acknowledged_at),
+    }
+
+
+def escalation_in_words(case: Case) -> str:
+    """ "escalated 2 times, last at 10:50"; empty if never escalated."""
+    if not case.escalation_count:
+        return ""
+    return ngettext(
+        "escalated once, at %(time)s",
+        "escalated %(count)d times, last at %(time)s",
+        case.escalation_count,
+    ) % {"count": case.escalation_count, "time": clock_time(case.escalated_at)}
+
+
+def alert_state_in_words(case: Case) -> str:
+    """The emergency alert's delivery, from the case's own columns (no query).
+
+    "alert sent 10:42", "alert NOT delivered, retrying since 10:40", "alert
+    not sent yet (since 10:41)"; empty when no alert was called for.
+    """
+    since = clock_time(case.alert_state_at)
+    match case.alert_state:
+        case "sent":
+            return _("alert sent %(time)s") % {"time": since}
+        case "failing":
+            return _("alert NOT delivered, retrying since %(time)s") % {"time": since}
+        case "pending":
+            return _("alert not sent yet (since %(time)s)") % {"time": since}
+    return ""
+
+
+def unanswered_questions(case: Case) -> list["Question"]:
+    """The questions an early case's patient has not answered yet, in questionnaire order.
+
+    Only for a case made at the first warning sign whose questionnaire is not
+    finished; a follow-up question counts only if the answer it follows up
+    would have asked it (``forms.is_asked``).
+    """
+    if not case.created_early or case.completed_at is not None:
+        return []
+    answers = case.answers or {}
+    return [
+        question
+        for code, question in symptom_questions().items()
+        if answers.get(code) in (None, "", []) and is_asked(code, answers)
+    ]
 
 
 # Answers in words -----------------------------------------------------------
@@ -243,3 +310,12 @@ def change_in_words(values: Mapping[str, object] | None) -> list[tuple[str, str]
     if not isinstance(values, Mapping):
         return []
     return [pair for key, value in values.items() for pair in _value_in_words(key, value)]
+
+
+# The admin home page's red banner ---------------------------------------------
+
+
+@register.simple_tag
+def failing_alerts() -> int:
+    """Cases with an alert that is not getting through (``selectors.failing_alert_count``)."""
+    return failing_alert_count()
