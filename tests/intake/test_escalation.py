@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from intake import alerts
+from intake import escalation
 from intake.models import AlertDelivery, Case, CaseEvent
 from intake.services import case_acknowledge, case_change_status, case_submit
 from tests.factories import SUBMISSION_DETAILS, CaseFactory, UserFactory, complete_answers
@@ -303,7 +303,7 @@ def test_each_escalation_costs_the_same_number_of_queries(
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="partial indexes: PostgreSQL plan")
 def test_the_escalation_query_reads_the_unacknowledged_emergency_index(clock):
     make_quiet_cases(8)
-    query = alerts.cases_due_for_escalation(now=timezone.now()).values_list("pk", flat=True)
+    query = escalation.cases_due_for_escalation(now=timezone.now()).values_list("pk", flat=True)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = query.explain()
@@ -345,12 +345,12 @@ def test_a_case_locked_by_another_job_run_is_skipped_not_escalated_twice(setting
     other.start()
     try:
         assert locked.wait(10)
-        assert alerts.emergencies_escalate() == []
+        assert escalation.emergencies_escalate() == []
     finally:
         release.set()
         other.join()
-    assert alerts.emergencies_escalate() == [case.reference]
-    assert alerts.emergencies_escalate() == []
+    assert escalation.emergencies_escalate() == [case.reference]
+    assert escalation.emergencies_escalate() == []
     assert Case.objects.get(pk=case.pk).escalation_count == 1
 
 

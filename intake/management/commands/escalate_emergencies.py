@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from intake.alerts import alert_deliveries_requeue_due, emergencies_escalate
+from intake.escalation import alert_deliveries_requeue_due, emergencies_escalate
 
 
 class Command(BaseCommand):
