@@ -173,9 +173,7 @@ def test_mail_server_down_leaves_the_alert_pending_and_shows_it_failing(
     assert failing_alert_count() == 1
 
 
-def test_a_refusing_mail_server_is_a_failure_too(
-    mail_server, django_capture_on_commit_callbacks
-):
+def test_a_refusing_mail_server_is_a_failure_too(mail_server, django_capture_on_commit_callbacks):
     mail_server.mode = "refuse"
     case = submit_emergency(django_capture_on_commit_callbacks)
     [delivery] = case.alert_deliveries.all()
