@@ -17,8 +17,8 @@ SPEC "Cases": an alert is never silently lost. How one travels:
    failure and recovery. Nothing marks a delivery sent before the server or
    receiver has accepted it; an attempt cut short by a crash is found and
    logged as "Interrupted" by the next one.
-3. ``manage.py escalate_emergencies`` (every minute; ``intake/escalation.py``) re-queues any pending
-   delivery whose try is overdue (a worker killed mid-send, a lost task) and
+3. ``manage.py escalate_emergencies`` (every minute; ``intake/escalation.py``)
+   re-queues any pending delivery whose try is overdue (a worker killed mid-send, a lost task) and
    escalates open emergencies nobody has acknowledged in time, or whose alert
    has been failing for ``CLINIC_ALERT_FAILOVER_MINUTES`` (so an alert that
    cannot go out on one channel reaches people on the other).

@@ -13,7 +13,8 @@ import uuid
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from intake import alerts
@@ -408,3 +409,19 @@ def test_attempt_rows_keep_the_error_type_only(mail_server, django_capture_on_co
     [attempt] = AlertAttempt.objects.all()
     assert attempt.error_type == "ConnectionRefusedError"
     assert "127.0.0.1" not in attempt.error_type
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="partial indexes: PostgreSQL plan")
+def test_failing_alert_count_reads_the_pending_deliveries_index_only(
+    mail_server, django_capture_on_commit_callbacks
+):
+    mail_server.stop()
+    submit_emergency(django_capture_on_commit_callbacks)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        with CaptureQueriesContext(connection) as queries:
+            failing_alert_count()
+        [query] = queries.captured_queries
+        cursor.execute("EXPLAIN " + query["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "alert_delivery_due" in plan
