@@ -75,9 +75,8 @@ PERM_ADD_NOTE = "intake.add_case_note"
 PERM_CORRECT_ANSWERS = "intake.correct_case_answers"
 
 NOTE_MAX_LENGTH = 5000
-# get_tier_display() rebuilds its lookup table on every call; list rows use these.
+# get_tier_display() rebuilds its lookup table on every call; list rows use this.
 TIER_LABELS = dict(Case.Tier.choices)
-STATUS_LABELS = dict(Case.Status.choices)
 STYLESHEET = "intake/admin.css"
 #: The staff pages' script that keeps the queue and the admin home up to date.
 LIVE_QUEUE_SCRIPT = "intake/live_queue.js"
@@ -588,7 +587,7 @@ class RedFlagCaseAdmin(
     """Open emergency and urgent cases, most dangerous and longest waiting first."""
 
     list_display = (
-        "tier_in_words",
+        "tier_and_handling",
         "reference",
         "flags_in_words",
         "patient_name",
@@ -596,7 +595,7 @@ class RedFlagCaseAdmin(
         "patient_phone",
         "waited",
         "symptoms_began_ago",
-        "status_and_handling",
+        "status",
         "assignee",
     )
     list_display_links = ("reference",)
@@ -630,29 +629,30 @@ class RedFlagCaseAdmin(
         return RedFlagQueueChangeList
 
     def get_list_display(self, request):
-        """The status column carries the Acknowledge button for staff who may change a status."""
+        """The tier column carries the Acknowledge button for staff who may change a status."""
         if not self.has_change_status_permission(request):
             return self.list_display
         return tuple(
-            "status_and_handling_with_acknowledge" if name == "status_and_handling" else name
+            "tier_and_handling_with_acknowledge" if name == "tier_and_handling" else name
             for name in self.list_display
         )
 
-    @admin.display(description=_("status"))
-    def status_and_handling(self, case: Case) -> str:
-        """The status, then for an emergency: acknowledged or not, escalations, the alert."""
+    @admin.display(description=_("tier"))
+    def tier_and_handling(self, case: Case) -> str:
+        """The tier (and OVERDUE), then for an emergency: acknowledged or not, escalations,
+        the alert. Beside the tier, where staff look first, and without widening the queue."""
         return format_html(
-            '<span class="case-status">{}</span>{}',
-            STATUS_LABELS.get(case.status, case.status),
+            "{}{}",
+            self.tier_in_words(case),
             self.emergency_handling_html(case, can_acknowledge=False),
         )
 
-    @admin.display(description=_("status"))
-    def status_and_handling_with_acknowledge(self, case: Case) -> str:
-        """As ``status_and_handling``, with an Acknowledge button on unacknowledged emergencies."""
+    @admin.display(description=_("tier"))
+    def tier_and_handling_with_acknowledge(self, case: Case) -> str:
+        """As ``tier_and_handling``, with an Acknowledge button on unacknowledged emergencies."""
         return format_html(
-            '<span class="case-status">{}</span>{}',
-            STATUS_LABELS.get(case.status, case.status),
+            "{}{}",
+            self.tier_in_words(case),
             self.emergency_handling_html(case, can_acknowledge=True),
         )
 
