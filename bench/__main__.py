@@ -71,6 +71,7 @@ def main() -> None:
         if args.reseed or not seeded(name, cases):
             results[f"seed {cases:,}"] = run("bench.seed", "--cases", str(cases))
     results["admin lists"] = run("bench.admin_lists", "--small", small, "--large", large)
+    results["live-queue endpoint"] = run("bench.live_queue", "--small", small, "--large", large)
     results["intake under load"] = run("bench.load")
     results["intake under load, PostgreSQL restarted"] = run("bench.load", "--restart-postgres")
     results["page weight"] = run("bench.page_weight")

@@ -143,3 +143,29 @@ def test_live_updates_say_loudly_when_they_stop(pages, clinician):
         "Live updates have STOPPED: you are no longer logged in", timeout=WITHIN_10_SECONDS
     )
     expect(page).to_have_title(re.compile(r"^\(!\) Not updating: Red-flag queue"))
+
+
+def test_the_staff_members_place_is_kept_when_rows_arrive_above_it(pages, clinician):
+    urgent = [CaseFactory(changes={"foot_lift_difficulty": "yes"}) for _ in range(20)]
+    page = pages.desktop()
+    log_in(page, clinician, QUEUE_URL)
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(20)
+    watched = rows.filter(has_text=urgent[12].reference)
+    watched.scroll_into_view_if_needed()
+    page.evaluate("(y) => window.scrollBy(0, y)", 150)
+    top_before = watched.bounding_box()["y"]
+    scrolled_before = page.evaluate("() => window.scrollY")
+    link = watched.locator(".field-reference a")
+    link.focus()
+    mark_page(page)
+
+    new = CaseFactory(changes=SADDLE)
+
+    expect(rows.filter(has_text=new.reference)).to_have_count(1, timeout=WITHIN_10_SECONDS)
+    assert not_reloaded(page)
+    # The row they were reading is where it was: the page scrolled by the new row's height.
+    assert abs(watched.bounding_box()["y"] - top_before) <= 2
+    assert page.evaluate("() => window.scrollY") > scrolled_before
+    expect(link).to_be_focused()
+    expect(page.locator("#live-queue-announcer")).to_contain_text(f"New emergency: {new.reference}")
