@@ -129,7 +129,25 @@ def answers_with_age(
     return result
 
 
+#: The case fields ``_apply_assessment`` may change.
+ASSESSMENT_FIELDS = (
+    "tier",
+    "flags",
+    "reasons",
+    "priority",
+    "rules_version",
+    "acknowledged_at",
+    "acknowledged_by",
+)
+
+
 def _apply_assessment(case: Case, assessment: triage.Assessment) -> None:
+    if assessment.is_emergency and case.tier != triage.EMERGENCY:
+        # A new emergency (a correction, later answers, new rules): whoever
+        # acknowledged the case before acknowledged something else, so it must
+        # be acknowledged again or it escalates.
+        case.acknowledged_at = None
+        case.acknowledged_by = None
     case.tier = assessment.tier
     case.flags = list(assessment.flags)
     case.reasons = list(assessment.reasons)
@@ -232,9 +250,7 @@ def _case_create(*, details, answers, submission_token, language, reference, ear
     return case
 
 
-def case_add_answers(
-    *, case: Case, answers: Mapping[str, object], complete: bool = False
-) -> Case:
+def case_add_answers(*, case: Case, answers: Mapping[str, object], complete: bool = False) -> Case:
     """Add what the patient answered after their case was made early, and re-triage.
 
     ``answers`` are all the symptom answers given so far (with ``age``).
@@ -266,10 +282,8 @@ def case_add_answers(
                 )
             else:
                 _apply_assessment(case, assessment)
-                fields += ["tier", "flags", "reasons", "priority", "rules_version"]
-                summary = (
-                    f"The patient added answers; triage {before['tier']} → {assessment.tier}."
-                )
+                fields += [*ASSESSMENT_FIELDS]
+                summary = f"The patient added answers; triage {before['tier']} → {assessment.tier}."
             CaseEvent.objects.create(
                 case=case,
                 kind=CaseEvent.Kind.ANSWERS_ADDED,
@@ -294,11 +308,6 @@ def _as_date(value: object) -> datetime.date:
     if isinstance(value, datetime.date):
         return value
     return datetime.date.fromisoformat(str(value))
-
-
-def case_record_alert(*, case: Case, summary: str) -> CaseEvent:
-    """Note on the timeline what happened to the emergency alert email."""
-    return CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.ALERT, summary=summary)
 
 
 def case_change_status(*, case: Case, to_status: str, by: AbstractBaseUser, note: str = "") -> Case:
@@ -725,9 +734,7 @@ def _reassess_batch(cases: list[Case], counts: ReassessmentCounts) -> None:
                     after=after,
                 )
             )
-    Case.objects.bulk_update(
-        cases, ["answers", "tier", "flags", "reasons", "priority", "rules_version"]
-    )
+    Case.objects.bulk_update(cases, ["answers", *ASSESSMENT_FIELDS])
     CaseEvent.objects.bulk_create(events)
     if emergencies:
         from .tasks import queue_emergency_alert

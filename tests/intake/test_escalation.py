@@ -364,3 +364,25 @@ def test_the_deploy_units_run_the_job_every_minute():
     assert "AccuracySec=1s" in timer
     assert "Unit=clinic-escalate.service" in timer
     assert "manage.py escalate_emergencies" in service
+
+
+def test_a_case_that_becomes_an_emergency_again_must_be_acknowledged_again(superuser):
+    """Acknowledging one emergency does not acknowledge a new one on the same case."""
+    from intake.services import case_correct_answer
+
+    case = CaseFactory(changes={"saddle_numbness": "yes"})
+    case_acknowledge(case=case, by=superuser)
+    case_correct_answer(
+        case=case, code="saddle_numbness", value="no", by=superuser, reason="Misread."
+    )
+    case.refresh_from_db()
+    assert case.tier != "emergency" and case.acknowledged_at is not None
+
+    case_correct_answer(
+        case=case, code="bladder_retention", value="yes", by=superuser, reason="Rang: new."
+    )
+
+    case.refresh_from_db()
+    assert case.tier == "emergency"
+    assert case.acknowledged_at is None and case.acknowledged_by is None
+    assert Case.objects.filter(pk=case.pk, acknowledged_at__isnull=True).exists()
