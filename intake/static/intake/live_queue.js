@@ -281,7 +281,10 @@
             }
 
             // Ticked rows stay ticked (a new row never is), and the admin's
-            // action script is pointed at the new checkboxes.
+            // action script is pointed at the new checkboxes. It has no way to
+            // let go of the old ones: the few listeners it leaves on the page
+            // (key presses, the actions bar's links) only touch rows no longer
+            // shown, and a reload clears them.
             const boxes = form.querySelectorAll("tr input.action-select");
             boxes.forEach((box) => {
                 box.checked = ticked.has(box.value);
