@@ -140,8 +140,10 @@ def test_patient_is_warned_at_once_and_staff_handle_the_case_from_the_top_of_the
     assert case.status == Case.Status.CLOSED
     assert case.assigned_to == clinician
     assert list(case.events.values_list("kind", flat=True).order_by("created_at", "pk")) == [
-        CaseEvent.Kind.SUBMITTED,
+        CaseEvent.Kind.SUBMITTED,  # in the background, the moment "yes" was chosen
         CaseEvent.Kind.ALERT,
+        CaseEvent.Kind.ANSWERS_ADDED,  # the rest of the warning-signs page
+        CaseEvent.Kind.ANSWERS_ADDED,  # the last step, finished afterwards
         CaseEvent.Kind.ASSIGNMENT,
         CaseEvent.Kind.NOTE,
         CaseEvent.Kind.STATUS,

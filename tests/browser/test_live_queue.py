@@ -8,12 +8,18 @@ losing what the staff member had ticked.
 
 import re
 
+import pytest
 from django.contrib.sessions.models import Session
 
 from intake.models import AlertDelivery, Case
 from tests.factories import CaseFactory
 
 from .helpers import assert_no_serious_axe_violations, expect, log_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 QUEUE_URL = "/admin/intake/redflagcase/"
 WITHIN_10_SECONDS = 10_000
