@@ -656,23 +656,50 @@ def case_reassess_all(*, batch_size: int = REASSESS_BATCH_SIZE) -> ReassessmentC
     ``case_rules_version_active`` in id order, reading no closed case.
     """
     counts = ReassessmentCounts()
-    after_id = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Case.objects.select_for_update(of=("self",))
-                .select_related("patient")
-                .filter(
-                    status__in=Case.ACTIVE_STATUSES,
-                    rules_version__lt=triage.RULES_VERSION,
-                    pk__gt=after_id,
+    # One older version at a time: with an equality on rules_version the
+    # partial index (rules_version, id) returns the rows in id order, so each
+    # batch is an index range scan (a "<" made PostgreSQL walk the primary key
+    # through every closed case instead; docs/performance.md).
+    for version in range(1, triage.RULES_VERSION):
+        after_id = 0
+        while True:
+            with transaction.atomic():
+                batch = list(
+                    Case.objects.select_for_update(of=("self",))
+                    .select_related("patient")
+                    .filter(
+                        status__in=Case.ACTIVE_STATUSES,
+                        rules_version=version,
+                        pk__gt=after_id,
+                    )
+                    .order_by("rules_version", "pk")[:batch_size]
                 )
-                .order_by("pk")[:batch_size]
-            )
-            if not batch:
-                return counts
-            after_id = batch[-1].pk
-            _reassess_batch(batch, counts)
+                if not batch:
+                    break
+                after_id = batch[-1].pk
+                _reassess_batch(batch, counts)
+    return counts
+
+
+def _update_cases(cases: list[Case], field_names: list[str]) -> None:
+    """Write these fields of each case: one UPDATE per case, sent together.
+
+    ``bulk_update`` builds one CASE WHEN branch per case for every field,
+    which cost most of a re-assessment's time (docs/performance.md); the same
+    simple statement repeated (``executemany``, pipelined by psycopg) is
+    several times faster.
+    """
+    fields = [Case._meta.get_field(name) for name in field_names]
+    connection = connections[Case.objects.db]
+    table = connection.ops.quote_name(Case._meta.db_table)
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608 - our own columns
+    rows = [
+        [f.get_db_prep_save(getattr(case, f.attname), connection) for f in fields] + [case.pk]
+        for case in cases
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _reassess_batch(cases: list[Case], counts: ReassessmentCounts) -> None:
@@ -694,6 +721,7 @@ def _reassess_batch(cases: list[Case], counts: ReassessmentCounts) -> None:
             "rules_version": assessment.rules_version,
         }
         version = f"rules version {assessment.rules_version}"
+        case.answers = answers
         if triage.tier_is_higher(case.tier, assessment.tier):
             counts.kept_higher += 1
             case.rules_version = assessment.rules_version
@@ -720,7 +748,6 @@ def _reassess_batch(cases: list[Case], counts: ReassessmentCounts) -> None:
                 emergencies.append(case.pk)
         elif changed:
             counts.changed_flags += 1
-        case.answers = answers
         _apply_assessment(case, assessment)
         if changed:
             events.append(
@@ -734,7 +761,7 @@ def _reassess_batch(cases: list[Case], counts: ReassessmentCounts) -> None:
                     after=after,
                 )
             )
-    Case.objects.bulk_update(cases, ["answers", *ASSESSMENT_FIELDS])
+    _update_cases(cases, ["answers", *ASSESSMENT_FIELDS])
     CaseEvent.objects.bulk_create(events)
     if emergencies:
         from .tasks import queue_emergency_alert
