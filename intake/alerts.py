@@ -136,7 +136,7 @@ def emergency_alert_message(case: Case) -> tuple[str, str]:
 
 def escalation_message(case: Case, *, number: int, now: datetime.datetime) -> tuple[str, str]:
     """Subject and body for escalation ``number`` of an emergency: no PHI either."""
-    waited = max(int((now - case.submitted_at).total_seconds() // 60), 0)
+    waited = max(int((now - (case.emergency_since or case.submitted_at)).total_seconds() // 60), 0)
     subject = (
         f"[{settings.CLINIC_NAME}] ESCALATION {number}: EMERGENCY intake {case.reference} "
         "not acknowledged"
@@ -144,7 +144,10 @@ def escalation_message(case: Case, *, number: int, now: datetime.datetime) -> tu
     if case.acknowledged_at is not None:
         state = "It has been acknowledged since this escalation was raised."
     else:
-        state = f"Nobody has acknowledged it in the staff system {waited} minutes after it arrived."
+        state = (
+            "Nobody has acknowledged it in the staff system "
+            f"{waited} minutes after it became an emergency."
+        )
     failing = (
         "\nThe first alert could not be delivered on every channel.\n"
         if case.alert_state == ALERT_FAILING

@@ -47,11 +47,11 @@ def cases_due_for_escalation(*, now: datetime.datetime) -> QuerySet[Case]:
             status__in=Case.OPEN_STATUSES, tier=triage.EMERGENCY, acknowledged_at__isnull=True
         )
         .filter(
-            Q(submitted_at__lte=overdue)
+            Q(emergency_since__lte=overdue)
             | Q(alert_state=ALERT_FAILING, alert_state_at__lte=failover)
         )
         .filter(Q(escalated_at__isnull=True) | Q(escalated_at__lte=repeat))
-        .order_by("submitted_at")
+        .order_by("emergency_since")
     )
 
 
@@ -84,9 +84,9 @@ def emergencies_escalate(*, now: datetime.datetime | None = None) -> list[str]:
 def _case_escalate(case: Case, *, now: datetime.datetime) -> None:
     number = case.escalation_count + 1
     overdue_after = datetime.timedelta(minutes=settings.CLINIC_EMERGENCY_OVERDUE_MINUTES)
-    if now - case.submitted_at >= overdue_after:
-        minutes = int((now - case.submitted_at).total_seconds() // 60)
-        reason = f"not acknowledged {minutes} minutes after it arrived"
+    if now - case.emergency_since >= overdue_after:
+        minutes = int((now - case.emergency_since).total_seconds() // 60)
+        reason = f"not acknowledged {minutes} minutes after it became an emergency"
     else:
         since = timezone.localtime(case.alert_state_at)
         reason = f"its alert has not been delivered since {since:%H:%M}"

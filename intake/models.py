@@ -171,6 +171,10 @@ class Case(models.Model):
         related_name="+",
         verbose_name=_("acknowledged by"),
     )
+    #: When the case last became an emergency (its submission, or a later
+    #: correction, answers or rules change): escalation counts from here, so
+    #: a case raised today is not treated as unacknowledged since it was sent.
+    emergency_since = models.DateTimeField(_("emergency since"), null=True, blank=True)
     #: The last escalation sent for this unacknowledged emergency, and how many.
     escalated_at = models.DateTimeField(_("last escalated"), null=True, blank=True)
     escalation_count = models.PositiveSmallIntegerField(_("escalations"), db_default=0)
@@ -223,7 +227,7 @@ class Case(models.Model):
             # The escalation job's one query: open emergencies nobody has
             # acknowledged, oldest first.
             models.Index(
-                fields=["submitted_at"],
+                fields=["emergency_since"],
                 name="case_unacknowledged_emergency",
                 condition=Q(status__in=["new", "in_review", "contacted"])
                 & Q(tier="emergency")

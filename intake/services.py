@@ -138,6 +138,7 @@ ASSESSMENT_FIELDS = (
     "rules_version",
     "acknowledged_at",
     "acknowledged_by",
+    "emergency_since",
 )
 
 
@@ -148,6 +149,7 @@ def _apply_assessment(case: Case, assessment: triage.Assessment) -> None:
         # be acknowledged again or it escalates.
         case.acknowledged_at = None
         case.acknowledged_by = None
+        case.emergency_since = timezone.now()
     case.tier = assessment.tier
     case.flags = list(assessment.flags)
     case.reasons = list(assessment.reasons)

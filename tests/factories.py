@@ -82,6 +82,9 @@ class CaseFactory(factory.django.DjangoModelFactory):
     reasons = factory.LazyAttribute(lambda o: list(o._assessment.reasons))
     priority = factory.LazyAttribute(lambda o: o._assessment.priority)
     rules_version = factory.LazyAttribute(lambda o: o._assessment.rules_version)
+    emergency_since = factory.LazyAttribute(
+        lambda o: o.submitted_at if o.tier == triage.EMERGENCY else None
+    )
 
     @classmethod
     def _adjust_kwargs(cls, **kwargs):

@@ -95,7 +95,7 @@ def test_unacknowledged_emergency_is_escalated_on_time_then_every_repeat_until_a
     assert (case.escalation_count, case.escalated_at) == (1, timezone.now())
     [entry] = case.events.filter(kind=CaseEvent.Kind.ESCALATION)
     assert entry.summary == (
-        "Escalation 1: not acknowledged 15 minutes after it arrived; "
+        "Escalation 1: not acknowledged 15 minutes after it became an emergency; "
         "sent to 2 escalation address(es) and the webhook."
     )
 
@@ -386,3 +386,20 @@ def test_a_case_that_becomes_an_emergency_again_must_be_acknowledged_again(super
     assert case.tier == "emergency"
     assert case.acknowledged_at is None and case.acknowledged_by is None
     assert Case.objects.filter(pk=case.pk, acknowledged_at__isnull=True).exists()
+
+
+def test_a_case_raised_to_an_emergency_late_escalates_from_when_it_was_raised(superuser, clock):
+    """Re-assessed or corrected days after it was sent, it is not overdue the same minute."""
+    from intake.services import case_correct_answer
+
+    case = CaseFactory(
+        changes={"foot_lift_difficulty": "yes"}, submitted_at=START - datetime.timedelta(days=2)
+    )
+    case_correct_answer(
+        case=case, code="saddle_numbness", value="yes", by=superuser, reason="Rang: new."
+    )
+
+    clock.shift(14 * MINUTE)
+    assert escalation.emergencies_escalate() == []
+    clock.shift(2 * MINUTE)
+    assert escalation.emergencies_escalate() == [case.reference]

@@ -6,6 +6,7 @@ tests/browser/test_live_queue.py.
 """
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -218,7 +219,13 @@ def test_a_poll_makes_the_same_queries_with_few_and_many_cases_and_one_reads_cas
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans")
 def test_the_live_state_is_read_from_the_queues_partial_index():
-    """Counted from case_red_flag_summary alone (an index-only scan), never the whole table."""
+    """Counted from a partial index of the queue's rows alone, never the whole table.
+
+    PostgreSQL picks between the two partial indexes that hold exactly the
+    queue's rows (case_red_flag_summary, usually index-only, or
+    case_red_flag_queue) by its statistics of the moment; either reads only
+    open emergency and urgent cases.
+    """
     add_cases(40, staff=UserFactory())
     with CaptureQueriesContext(connection) as queries:
         red_flag_queue_state()
@@ -227,7 +234,9 @@ def test_the_live_state_is_read_from_the_queues_partial_index():
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Only Scan using case_red_flag_summary on intake_case" in plan, plan
+    assert re.search(
+        r"Index (Only )?Scan using case_red_flag_(summary|queue) on intake_case", plan
+    ), plan
     assert "Seq Scan" not in plan, plan
 
 
