@@ -348,10 +348,12 @@ def check_database(database: str, outcomes: list[dict]) -> dict[str, int]:
                 "SELECT count(*) FROM intake_case c WHERE NOT EXISTS (SELECT 1 FROM "
                 "intake_caseevent e WHERE e.case_id = c.id AND e.kind = 'submitted')"
             ).fetchone()[0],
+            # The alert is a stored delivery with its task, in the case's transaction.
             "emergencies without their queued alert": conn.execute(
                 "SELECT count(*) FROM intake_case c WHERE c.tier = 'emergency' AND NOT EXISTS "
-                "(SELECT 1 FROM django_tasks_database_dbtaskresult t "
-                "WHERE (t.args_kwargs -> 'kwargs' ->> 'case_id')::bigint = c.id)"
+                "(SELECT 1 FROM intake_alertdelivery d JOIN django_tasks_database_dbtaskresult t "
+                "ON (t.args_kwargs -> 'kwargs' ->> 'delivery_id')::bigint = d.id "
+                "WHERE d.case_id = c.id AND d.kind = 'alert')"
             ).fetchone()[0],
         }
         emergencies = conn.execute(

@@ -11,6 +11,10 @@ import re
 from bench.seed import FIRST_NAMES, LAST_NAMES, random_answers
 from tests.intake.questionnaire import STEP_DATA, STEP_ORDER
 
+#: Questions asked only for some earlier answers (intake.forms.CONDITIONAL_QUESTIONS)
+#: and their step: the tests' STEP_DATA leaves out those its calm patient is not asked.
+CONDITIONAL_CODES = {"falls": "legs", "weakness_onset": "legs", "weakness_trend": "legs"}
+
 #: The form token on every step page, posted back with the answers.
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -44,6 +48,9 @@ def questionnaire(rng: random.Random, phone: str) -> dict[str, dict[str, str]]:
             if code in symptoms:
                 fields[code] = str(symptoms[code])
         data[slug] = fields
+    for code, slug in CONDITIONAL_CODES.items():
+        if code in symptoms:
+            data[slug][code] = str(symptoms[code])
     born = datetime.date(1935, 1, 1) + datetime.timedelta(days=rng.randrange(70 * 365))
     data["about"].update(
         first_name=rng.choice(FIRST_NAMES),

@@ -5,16 +5,24 @@
 What it makes, all obviously fake (555 phone numbers, example.com emails):
 
 * answer templates: random but plausible questionnaires, each triaged by the
-  real ``intake.triage.assess``; a case takes a template for its tier, so the
-  stored tier, flags, reasons and priority are what triage really says. Only
-  answers triage never reads (start date of symptoms, pain score) vary per case,
-  and a sample of cases is re-triaged at the end to prove it;
+  real ``intake.triage.assess`` (current rules version, stored on each case);
+  a case takes a template for its tier and its patient's age band, so the
+  stored tier, flags, reasons and priority are what triage really says. The
+  age is stored with the answers as the service does (whole years on the day
+  sent). Only answers triage never reads (start date of symptoms, pain score)
+  vary per case, and a sample of cases is re-triaged at the end to prove it;
 * the tier mix: about 2% emergency, 8% urgent, 90% soon or routine;
-* the statuses: 95% closed; the open cases are the most recent ones, as in a
-  clinic that works through its queue;
+* the statuses: 94% closed, 1% with a visit booked, 5% open (new, in review,
+  contacted); the cases still in the clinic's hands are the most recent ones,
+  as in a clinic that works through its queue;
 * patients: about one in five cases is a returning patient (same patient row);
 * the timeline: every case has its "submitted" entry, handled cases their
-  status changes, emergencies their alert entry.
+  status changes, emergencies their alert entry;
+* emergencies: the alert delivered by email two seconds after submission (its
+  delivery, its one attempt and the case's alert state "sent"); an emergency
+  moved on from "new" is acknowledged at its first review, as a status change
+  does. Every case is a whole questionnaire sent at once (completed when
+  submitted, not created early).
 
 The database is created fresh (``migrate`` included in the time). Secondary
 indexes and foreign keys are dropped during the load and rebuilt from their
@@ -168,13 +176,26 @@ STAFF_COUNT = 12
 TIER_MIX = (("emergency", 0.02), ("urgent", 0.08), ("soon", 0.35), ("routine", 0.55))
 #: Share of the newest cases that are still being handled (the rest are closed).
 RECENT_SHARE = 0.10
-OPEN_IN_RECENT = (("new", 0.20), ("in_review", 0.15), ("contacted", 0.15), ("closed", 0.50))
+OPEN_IN_RECENT = (
+    ("new", 0.20),
+    ("in_review", 0.15),
+    ("contacted", 0.15),
+    ("scheduled", 0.10),
+    ("closed", 0.40),
+)
 STATUS_LABELS = {
     "new": "New",
     "in_review": "In review",
     "contacted": "Contacted",
+    "scheduled": "Visit booked",
     "closed": "Closed",
 }
+#: The rules read the age only as "at least 50" and "at least 70"
+#: (``triage.AgeAtLeast``): within one band a template gives the same tier and
+#: flags at every age (``build_templates`` checks it), only a reason may name
+#: the age. (youngest, oldest) of each band; the oldest the questionnaire
+#: accepts is ``triage.MAX_AGE``.
+AGE_BANDS = ((0, 49), (50, 69), (70, None))
 RETURNING_PATIENT_SHARE = 0.2
 TEMPLATES_PER_TIER = 150
 SEED_LIMIT_SECONDS = 300  # the issue's target: 1,000,000 cases in under 5 minutes
@@ -192,13 +213,36 @@ CASE_COLUMNS = [
     "flags",
     "reasons",
     "priority",
+    "rules_version",
     "status",
     "submitted_at",
     "reviewed_at",
     "updated_at",
     "assigned_to_id",
     "patient_id",
+    "acknowledged_at",
+    "acknowledged_by_id",
+    "completed_at",
+    "alert_state",
+    "alert_state_at",
 ]
+DELIVERY_COLUMNS = [
+    "id",
+    "case_id",
+    "channel",
+    "kind",
+    "escalation_number",
+    "recipients",
+    "state",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+    "sent_at",
+    "last_error",
+]
+ATTEMPT_COLUMNS = ["id", "delivery_id", "at", "outcome", "error_type"]
+ALERT_TABLES = ("intake_alertdelivery", "intake_alertattempt")
+ALERT_RECIPIENTS = json.dumps(["clinic-on-call@example.com"])
 PATIENT_COLUMNS = [
     "id",
     "first_name",
@@ -222,7 +266,8 @@ EVENT_COLUMNS = [
     "case_id",
 ]
 TABLES = ("intake_patient", "intake_case", "intake_caseevent")
-# Answers triage never reads: these are varied per case, the rest come from a template.
+# Answers triage never reads: these are varied per case, the rest come from a
+# template (and the age, from the patient's date of birth and the day sent).
 PER_CASE_CODES = ("symptoms_started", "pain_score", "medications")
 
 
@@ -240,10 +285,10 @@ def random_answers(rng: random.Random) -> dict[str, object]:
         return "yes" if roll < p_yes else ("unsure" if roll < p_yes + p_unsure else "no")
 
     side = rng.choices(["neither", "left", "right", "both"], [40, 25, 25, 10])[0]
+    gives_way = rng.choices(["yes", "no", "unsure"], [25, 65, 10])[0]
     answers: dict[str, object] = {
-        "leg_gives_way": rng.choices(["yes", "no", "unsure"], [25, 65, 10])[0],
+        "leg_gives_way": gives_way,
         "weak_side": side,
-        "falls": yes(0.12),
         "foot_lift_difficulty": yes(0.06),
         "leg_lift_difficulty": yes(0.15),
         "balance_problems": yes(0.2),
@@ -254,6 +299,7 @@ def random_answers(rng: random.Random) -> dict[str, object]:
         "feet_numbness": yes(0.1),
         "burning_pain": yes(0.3),
         "walking_pain": yes(0.25),
+        "night_pain": yes(0.2),
         "saddle_numbness": ces(0.02, 0.02),
         "bladder_retention": ces(0.01, 0.01),
         "bladder_sensation": ces(0.01, 0.01),
@@ -267,53 +313,99 @@ def random_answers(rng: random.Random) -> dict[str, object]:
         "fever": yes(0.03),
         "infection_risk": yes(0.03),
         "recent_trauma": yes(0.08),
+        "steroid_use": yes(0.03),
+        "osteoporosis": ces(0.06, 0.04),
         "statin_use": yes(0.2),
         "recent_illness": yes(0.1),
     }
-    if side != "neither":  # asked only when a leg is weak, as in the questionnaire
+    # Asked only for some answers, as in the questionnaire (forms.CONDITIONAL_QUESTIONS).
+    if gives_way != "no":
+        answers["falls"] = yes(0.3)
+    if side != "neither":
         answers["weakness_onset"] = rng.choices(["hours", "days", "weeks"], [5, 20, 75])[0]
         answers["weakness_trend"] = rng.choices(["worse", "same", "better"], [10, 70, 20])[0]
     return answers
 
 
-def build_templates(rng: random.Random) -> dict[str, list[dict]]:
-    """Triaged answer templates, ``TEMPLATES_PER_TIER`` for each tier."""
+def build_templates(rng: random.Random) -> list[dict[str, list[dict]]]:
+    """Triaged answer templates: for each age band, ``TEMPLATES_PER_TIER`` for each tier."""
     from intake import triage
     from intake.services import answers_for_triage
 
-    buckets: dict[str, list[dict]] = {tier: [] for tier, _share in TIER_MIX}
-    tries = 0
-    while any(len(bucket) < TEMPLATES_PER_TIER for bucket in buckets.values()):
-        tries += 1
-        if tries > 2_000_000:
-            raise SystemExit("Could not make answer templates for every tier.")
-        answers = random_answers(rng)
-        assessment = triage.assess(answers_for_triage(answers))
-        bucket = buckets[assessment.tier]
-        if len(bucket) >= TEMPLATES_PER_TIER:
-            continue
-        tail = json.dumps(answers, ensure_ascii=False)[1:]  # without the opening brace
-        bucket.append(
-            {
-                "answers": answers,
-                "answers_tail": tail,
-                "tier": assessment.tier,
-                "flags": json.dumps(list(assessment.flags)),
-                "reasons": json.dumps(list(assessment.reasons), ensure_ascii=False),
-                "priority": assessment.priority,
-                "submitted_after": json.dumps(
-                    {"tier": assessment.tier, "flags": list(assessment.flags)}
-                ),
-                "is_emergency": assessment.is_emergency,
-            }
-        )
-    return buckets
+    bands = []
+    for youngest, oldest in AGE_BANDS:
+        oldest = oldest or triage.MAX_AGE
+        buckets: dict[str, list[dict]] = {tier: [] for tier, _share in TIER_MIX}
+        tries = 0
+        while any(len(bucket) < TEMPLATES_PER_TIER for bucket in buckets.values()):
+            tries += 1
+            if tries > 2_000_000:
+                raise SystemExit("Could not make answer templates for every tier.")
+            answers = random_answers(rng)
+            assessment = triage.assess(answers_for_triage({**answers, "age": youngest}))
+            bucket = buckets[assessment.tier]
+            if len(bucket) >= TEMPLATES_PER_TIER:
+                continue
+            at_oldest = triage.assess(answers_for_triage({**answers, "age": oldest}))
+            if (at_oldest.tier, at_oldest.flags, at_oldest.priority) != (
+                assessment.tier,
+                assessment.flags,
+                assessment.priority,
+            ):
+                raise SystemExit(
+                    f"The rules now read the age between {youngest} and {oldest}: "
+                    "update AGE_BANDS in bench/seed.py."
+                )
+            tail = json.dumps(answers, ensure_ascii=False)[1:]  # without the opening brace
+            bucket.append(
+                {
+                    "answers": answers,
+                    "answers_tail": tail,
+                    "tier": assessment.tier,
+                    "flags": json.dumps(list(assessment.flags)),
+                    "reasons": json.dumps(list(assessment.reasons), ensure_ascii=False),
+                    # A reason may name the age ("night pain at age 63"): such a
+                    # template's reasons are worked out for each age it meets.
+                    "reasons_by_age": {} if at_oldest.reasons != assessment.reasons else None,
+                    "priority": assessment.priority,
+                    "rules_version": assessment.rules_version,
+                    "submitted_after": json.dumps(
+                        {"tier": assessment.tier, "flags": list(assessment.flags)}
+                    ),
+                    "is_emergency": assessment.is_emergency,
+                }
+            )
+        bands.append(buckets)
+    return bands
 
 
-def case_answers_json(template: dict, started: datetime.date, pain: int, medications: str) -> str:
+def template_reasons(template: dict, age: int) -> str:
+    """The template's reasons (JSON) for a patient of ``age``."""
+    by_age = template["reasons_by_age"]
+    if by_age is None:
+        return template["reasons"]
+    if age not in by_age:
+        from intake import triage
+        from intake.services import answers_for_triage
+
+        assessment = triage.assess(answers_for_triage({**template["answers"], "age": age}))
+        by_age[age] = json.dumps(list(assessment.reasons), ensure_ascii=False)
+    return by_age[age]
+
+
+def age_band(age: int) -> int:
+    return next(
+        index for index, (_young, oldest) in enumerate(AGE_BANDS) if oldest is None or age <= oldest
+    )
+
+
+def case_answers_json(
+    template: dict, started: datetime.date, pain: int, medications: str, age: int
+) -> str:
     return (
         f'{{"symptoms_started": "{started.isoformat()}", "pain_score": {pain}, '
         + (f'"medications": {json.dumps(medications)}, ' if medications else "")
+        + f'"age": {age}, '
         + template["answers_tail"]
     )
 
@@ -378,6 +470,9 @@ def create_staff(database: str) -> list[int]:
 
 
 def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
+    from django.utils import timezone
+
+    from intake.models import age_in_years
     from intake.services import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
     rng = random.Random(seed_value)  # noqa: S311 - fake data, repeatable on purpose
@@ -385,7 +480,7 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
     started = time.perf_counter()
 
     staff_ids = create_staff(database)
-    buckets = build_templates(rng)
+    bands = build_templates(rng)
     tier_names = [tier for tier, _share in TIER_MIX]
     tier_weights = [share for _tier, share in TIER_MIX]
     timings["templates"] = time.perf_counter() - started
@@ -399,6 +494,7 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
     # Which patient each case belongs to: a new one, or a returning one.
     patient_of_case: list[int] = []
     patient_first_seen: list[datetime.datetime] = []
+    patient_born: list[datetime.date] = [datetime.date.min]  # by patient id (from 1)
     for offset in offsets:
         if patient_first_seen and rng.random() < RETURNING_PATIENT_SHARE:
             patient_of_case.append(rng.randrange(len(patient_first_seen)) + 1)
@@ -424,6 +520,7 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                     born = datetime.date(1930, 1, 1) + datetime.timedelta(
                         days=rng.randrange(75 * 365)
                     )
+                    patient_born.append(born)
                     phone = f"(555) {patient_id // 10000:03d}-{patient_id % 10000:04d}"
                     email = f"patient{patient_id}@example.com" if rng.random() < 0.5 else ""
                     copy.write_row(
@@ -443,6 +540,7 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
 
         cases_started = time.perf_counter()
         references: set[str] = set()
+        alerts: list[tuple[int, datetime.datetime, datetime.datetime]] = []
         event_id = 0
         with (
             psycopg.connect(common.database_url(database)) as events_conn,
@@ -457,11 +555,17 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                 events_cursor.copy(f"COPY intake_caseevent ({event_columns}) FROM STDIN") as events,
             ):
                 recent_from = int(cases * (1 - RECENT_SHARE))
+                zone = timezone.get_default_timezone()
                 statuses = [status for status, _share in OPEN_IN_RECENT]
                 status_weights = [share for _status, share in OPEN_IN_RECENT]
                 for index, offset in enumerate(offsets):
                     case_id = index + 1
                     submitted = now - datetime.timedelta(seconds=offset)
+                    # The age on the day sent, as the service stores it with the answers.
+                    age = age_in_years(
+                        patient_born[patient_of_case[index]], submitted.astimezone(zone).date()
+                    )
+                    buckets = bands[age_band(age)]
                     template = rng.choice(buckets[rng.choices(tier_names, tier_weights)[0]])
                     while True:
                         reference = "C-" + "".join(
@@ -484,6 +588,16 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                     if reviewed is not None and reviewed > now:
                         reviewed = now
                     assignee = rng.choice(staff_ids) if status != "new" else None
+                    # Moving an emergency on from "new" acknowledges it (case_change_status).
+                    acknowledged = reviewed is not None and template["is_emergency"]
+                    # The emergency alert, delivered by email two seconds later.
+                    alerted = (
+                        submitted + datetime.timedelta(seconds=2)
+                        if template["is_emergency"]
+                        else None
+                    )
+                    if alerted:
+                        alerts.append((case_id, submitted, alerted))
                     symptoms_started = submitted.date() - datetime.timedelta(
                         days=rng.randrange(0, 120)
                     )
@@ -505,6 +619,7 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                                 symptoms_started,
                                 rng.randrange(0, 11),
                                 rng.choice(MEDICATIONS),
+                                age,
                             ),
                             "en",
                             appointment,
@@ -512,14 +627,20 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                             submitted,
                             template["tier"],
                             template["flags"],
-                            template["reasons"],
+                            template_reasons(template, age),
                             template["priority"],
+                            template["rules_version"],
                             status,
                             submitted,
                             reviewed,
                             updated,
                             assignee,
                             patient_of_case[index],
+                            reviewed if acknowledged else None,
+                            assignee if acknowledged else None,
+                            submitted,  # the whole questionnaire, sent at once
+                            "sent" if alerted else "",
+                            alerted,
                         )
                     )
                     # The timeline, as the services would have written it.
@@ -543,7 +664,7 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                             (
                                 event_id,
                                 "alert",
-                                submitted + datetime.timedelta(seconds=2),
+                                alerted,
                                 "Alert email sent to 1 address(es).",
                                 "",
                                 None,
@@ -574,12 +695,25 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                         when = min(when + datetime.timedelta(hours=rng.randrange(1, 48)), now)
             events_conn.commit()
         conn.commit()
+        with conn.cursor() as cursor:
+            columns = ", ".join(DELIVERY_COLUMNS)
+            with cursor.copy(f"COPY intake_alertdelivery ({columns}) FROM STDIN") as copy:
+                for delivery_id, (case_id, submitted, alerted) in enumerate(alerts, start=1):
+                    copy.write_row(
+                        (delivery_id, case_id, "email", "alert", 0, ALERT_RECIPIENTS, "sent")
+                        + (1, submitted, submitted, alerted, "")
+                    )
+            columns = ", ".join(ATTEMPT_COLUMNS)
+            with cursor.copy(f"COPY intake_alertattempt ({columns}) FROM STDIN") as copy:
+                for delivery_id, (_case_id, _submitted, alerted) in enumerate(alerts, start=1):
+                    copy.write_row((delivery_id, delivery_id, alerted, "sent", ""))
+        conn.commit()
         timings["cases_and_events"] = time.perf_counter() - cases_started
 
         rebuild_started = time.perf_counter()
         for statement in recreate:
             conn.execute(statement)
-        for table in TABLES:
+        for table in TABLES + ALERT_TABLES:
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - constant names
                 f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
@@ -589,7 +723,7 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
 
         vacuum_started = time.perf_counter()
         conn.autocommit = True
-        for table in TABLES:
+        for table in TABLES + ALERT_TABLES:
             conn.execute(f"VACUUM (ANALYZE) {table}")
         timings["vacuum_analyze"] = time.perf_counter() - vacuum_started
     timings["events"] = event_id
@@ -604,15 +738,18 @@ def check_triage_sample(sample: int = 2000) -> int:
     from intake.services import answers_for_triage
 
     mismatches = 0
-    rows = Case.objects.order_by("?").values_list("answers", "tier", "flags", "reasons", "priority")
-    for answers, tier, flags, reasons, priority in rows[:sample]:
+    rows = Case.objects.order_by("?").values_list(
+        "answers", "tier", "flags", "reasons", "priority", "rules_version"
+    )
+    for answers, *stored in rows[:sample]:
         assessment = triage.assess(answers_for_triage(answers))
-        if (
+        if [
             assessment.tier,
             list(assessment.flags),
             list(assessment.reasons),
             assessment.priority,
-        ) != (tier, flags, reasons, priority):
+            assessment.rules_version,
+        ] != stored:
             mismatches += 1
     return mismatches
 
@@ -650,6 +787,7 @@ def main(argv: list[str] | None = None) -> None:
 
     common.heading(f"Seeding {args.cases:,} cases into {database}")
     print(common.machine_description())
+    print(common.python_speed())
     total_started = time.perf_counter()
     common.create_database(database)
     common.migrate(database)
