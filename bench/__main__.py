@@ -92,6 +92,7 @@ def main() -> None:
     results["intake under load, PostgreSQL restarted"] = run("bench.load", "--restart-postgres")
     results["page weight"] = run("bench.page_weight")
     results["re-assessment with new rules"] = run("bench.reassess", "--source", large)
+    results["submission -> alert accepted"] = run("bench.alert_latency")
     common.heading("Summary")
     for what, ok in results.items():
         print(f"{'PASS' if ok else 'FAIL'}  {what}")

@@ -257,12 +257,12 @@ def test_an_emergency_nobody_acknowledges_is_escalated_on_time_repeatedly_until_
         return [subject for subject in mail_server.subjects() if "ESCALATION" in subject]
 
     # 14 minutes unacknowledged: not yet.
-    Case.objects.filter(pk=case.pk).update(submitted_at=timezone.now() - 14 * MINUTE)
+    Case.objects.filter(pk=case.pk).update(emergency_since=timezone.now() - 14 * MINUTE)
     run_job()
     assert not AlertDelivery.objects.filter(case=case, kind="escalation").exists()
 
     # 15 minutes: escalated, by email to the escalation address and on the webhook.
-    Case.objects.filter(pk=case.pk).update(submitted_at=timezone.now() - 15 * MINUTE)
+    Case.objects.filter(pk=case.pk).update(emergency_since=timezone.now() - 15 * MINUTE)
     run_job()
     wait_for(lambda: len(escalation_emails()) == 1, what="escalation 1 by email")
     assert mail_server.envelopes[-1] == ["lead@example.com"]
