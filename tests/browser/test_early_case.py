@@ -61,7 +61,7 @@ def test_a_patient_who_finishes_every_step_still_has_one_case_with_every_answer(
     expect(patient.locator("#emergency-sent")).to_be_visible()
     press_forward(patient)
     expect(patient.get_by_role("alert")).to_contain_text(
-        "Your answers have been sent to the clinic"
+        "We have sent your answers to the clinic and told the team on call."
     )
     fill_answers(patient, {**HEALTH, "diabetes": "yes"})
     press_forward(patient)

@@ -51,7 +51,8 @@ def test_the_patient_sees_at_once_that_the_answers_were_sent_and_to_go_now(
 
     page = client.get(step_url("health")).content.decode()
 
-    assert "Your answers have been sent to the clinic" in page
+    assert "Please get emergency care now" in page
+    assert "We have sent your answers to the clinic and told the team on call." in page
     assert case.reference in page
     assert "Go to an emergency department now, or call 911" in page
     assert 'href="tel:911"' in page
