@@ -15,7 +15,6 @@ the app: round trip included) and the ratio page time / SQL time, the rows
 shown, and EXPLAIN (ANALYZE, BUFFERS) of the main list queries.
 """
 
-import argparse
 import re
 import tempfile
 import time
@@ -231,18 +230,9 @@ def run(small: str, large: str, rounds: int, warmup: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", default=f"{common.BENCH_PREFIX}_1000")
-    parser.add_argument("--large", default=f"{common.BENCH_PREFIX}_1000000")
-    parser.add_argument("--rounds", type=int, default=40, help="measured requests per page")
-    parser.add_argument("--warmup", type=int, default=5)
-    args = parser.parse_args(argv)
-    for name in (args.small, args.large):
-        common.bench_database_name(name)
-        if not common.database_exists(name):
-            raise SystemExit(
-                f"{name} does not exist: run bench.seed first (see docs/performance.md)"
-            )
+    args = common.two_sizes_arguments(
+        __doc__, argv, rounds=40, rounds_help="measured requests per page", warmup=5
+    )
 
     common.heading(f"Admin list pages: {args.small} and {args.large}")
     print(common.machine_description())

@@ -5,6 +5,7 @@ Every benchmark works on its own PostgreSQL databases whose names start with
 database the test suite uses.
 """
 
+import argparse
 import os
 import platform
 import secrets
@@ -81,8 +82,9 @@ def production_env(database: str, static_root: str | None = None, **extra: str) 
     Debug off with a real random secret key, the database task backend (the
     alert is a row written with the case), HTTPS redirect off because there is
     no TLS proxy in front, and the client address read from X-Forwarded-For as
-    behind one proxy (the virtual patients each send their own, so the
-    questionnaire's rate limit counts them as it would count real patients).
+    behind one proxy on this machine (the virtual patients each send their own
+    from 127.0.0.1, so the questionnaire's rate limit counts them as it would
+    count real patients).
     ``bench.settings`` only moves STATIC_ROOT.
     """
     env = {
@@ -92,7 +94,7 @@ def production_env(database: str, static_root: str | None = None, **extra: str) 
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url(database),
-        "CLINIC_TRUSTED_PROXY_COUNT": "1",
+        "CLINIC_TRUSTED_PROXIES": "127.0.0.1",
         "CLINIC_TASK_BACKEND": "database",
         "DJANGO_LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -218,3 +220,22 @@ def collect_static(static_root: str, database: str, root: Path = ROOT) -> None:
     """collectstatic as the deployment does (whitenoise's compressed manifest storage)."""
     env = production_env(database, static_root=static_root)
     manage(env, "collectstatic", "--noinput", "-v0", root=root)
+
+
+def two_sizes_arguments(
+    doc: str, argv: list[str] | None, *, rounds: int, rounds_help: str, warmup: int
+) -> argparse.Namespace:
+    """The options of a benchmark run at two seeded sizes; both databases must exist."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--small", default=f"{BENCH_PREFIX}_1000")
+    parser.add_argument("--large", default=f"{BENCH_PREFIX}_1000000")
+    parser.add_argument("--rounds", type=int, default=rounds, help=rounds_help)
+    parser.add_argument("--warmup", type=int, default=warmup)
+    args = parser.parse_args(argv)
+    for name in (args.small, args.large):
+        bench_database_name(name)
+        if not database_exists(name):
+            raise SystemExit(
+                f"{name} does not exist: run bench.seed first (see docs/performance.md)"
+            )
+    return args

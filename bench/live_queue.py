@@ -25,7 +25,6 @@ with the number of *queued* cases (the seeded 1,000,000-case database queues
 about 5,000, a far longer queue than a clinic's), never with the closed ones.
 """
 
-import argparse
 import tempfile
 import time
 
@@ -140,18 +139,9 @@ def run(small: str, large: str, rounds: int, warmup: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", default=f"{common.BENCH_PREFIX}_1000")
-    parser.add_argument("--large", default=f"{common.BENCH_PREFIX}_1000000")
-    parser.add_argument("--rounds", type=int, default=300, help="measured polls of each kind")
-    parser.add_argument("--warmup", type=int, default=20)
-    args = parser.parse_args(argv)
-    for name in (args.small, args.large):
-        common.bench_database_name(name)
-        if not common.database_exists(name):
-            raise SystemExit(
-                f"{name} does not exist: run bench.seed first (see docs/performance.md)"
-            )
+    args = common.two_sizes_arguments(
+        __doc__, argv, rounds=300, rounds_help="measured polls of each kind", warmup=20
+    )
 
     common.heading(f"Live-queue endpoint: {args.small} and {args.large}")
     print(common.machine_description())

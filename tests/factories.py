@@ -29,6 +29,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct-horse-battery-staple")
 
 
+def staff_in(role: str | None, **kwargs):
+    """A staff member in one of the roles of intake.roles (or none)."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(**kwargs)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
 class PatientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Patient

@@ -8,6 +8,7 @@ real sockets.
 """
 
 import asyncio
+import datetime
 import hashlib
 import hmac
 import json
@@ -15,6 +16,7 @@ import logging
 import socket
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email import message_from_bytes
@@ -227,3 +229,22 @@ def running_webhook(settings, *, timeout: float = 0.5):
         yield receiver
     finally:
         receiver.stop()
+
+
+#: When the clock stands still in the alert tests (the ``clock`` fixture).
+ALERTS_START = datetime.datetime(2026, 11, 26, 10, 40, tzinfo=datetime.UTC)
+
+
+def submit_emergency(django_capture_on_commit_callbacks, **changes):
+    """An emergency sent through the service, its alert run after the commit."""
+    from intake.services import case_submit
+    from tests.factories import SUBMISSION_DETAILS, complete_answers
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = case_submit(
+            details=SUBMISSION_DETAILS,
+            answers=complete_answers(**(changes or {"saddle_numbness": "yes"})),
+            submission_token=uuid.uuid4(),
+        )
+    case.refresh_from_db()
+    return case

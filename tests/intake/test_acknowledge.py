@@ -11,7 +11,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
@@ -25,7 +24,7 @@ from intake.templatetags.intake_admin import (
     symptom_questions,
     unanswered_questions,
 )
-from tests.factories import CaseFactory, UserFactory, complete_answers
+from tests.factories import CaseFactory, UserFactory, complete_answers, staff_in
 from tests.intake.test_query_counts import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +33,6 @@ QUEUE_URL = "/admin/intake/redflagcase/"
 NOW = datetime.datetime(2026, 3, 2, 14, 0, tzinfo=datetime.UTC)
 SADDLE = {"saddle_numbness": "yes"}
 FOOT_DROP = {"foot_lift_difficulty": "yes"}
-
-
-def staff_in(role: str | None, **kwargs):
-    user = UserFactory(**kwargs)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def logged_in(client, role, **kwargs):

@@ -7,10 +7,8 @@ escalations go through a real SMTP server and a real webhook receiver.
 
 import datetime
 import threading
-import uuid
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -18,13 +16,13 @@ from django.utils import timezone
 
 from intake import escalation
 from intake.models import AlertDelivery, Case, CaseEvent
-from intake.services import case_acknowledge, case_change_status, case_submit
-from tests.factories import SUBMISSION_DETAILS, CaseFactory, UserFactory, complete_answers
-from tests.intake.alert_receivers import REFUSE, running_mail_server, running_webhook
+from intake.services import case_acknowledge, case_change_status
+from tests.factories import CaseFactory, UserFactory
+from tests.intake.alert_receivers import ALERTS_START, REFUSE, submit_emergency
 
 pytestmark = pytest.mark.django_db
 
-START = datetime.datetime(2026, 11, 26, 10, 40, tzinfo=datetime.UTC)
+START = ALERTS_START
 MINUTE = datetime.timedelta(minutes=1)
 
 
@@ -34,35 +32,6 @@ def escalation_settings(settings):
     settings.CLINIC_ESCALATION_REPEAT_MINUTES = 15
     settings.CLINIC_ALERT_FAILOVER_MINUTES = 5
     settings.CLINIC_ESCALATION_EMAILS = ["lead@example.com", "manager@example.com"]
-
-
-@pytest.fixture
-def mail_server(settings):
-    with running_mail_server(settings) as server:
-        yield server
-
-
-@pytest.fixture
-def webhook(settings):
-    with running_webhook(settings) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-def submit_emergency(django_capture_on_commit_callbacks, **changes) -> Case:
-    with django_capture_on_commit_callbacks(execute=True):
-        case = case_submit(
-            details=SUBMISSION_DETAILS,
-            answers=complete_answers(**(changes or {"saddle_numbness": "yes"})),
-            submission_token=uuid.uuid4(),
-        )
-    case.refresh_from_db()
-    return case
 
 
 def run_job(django_capture_on_commit_callbacks) -> None:

@@ -10,7 +10,6 @@ import re
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,7 +21,7 @@ from intake.models import AlertAttempt, AlertDelivery, Case
 from intake.roles import CLINIC_MANAGER, CLINICIAN, FRONT_DESK
 from intake.selectors import ALERT_STALLED_AFTER, red_flag_queue_state
 from intake.services import case_acknowledge, case_add_note, case_assign, case_change_status
-from tests.factories import CaseFactory, UserFactory
+from tests.factories import CaseFactory, UserFactory, staff_in
 from tests.intake.test_query_counts import add_cases
 
 pytestmark = pytest.mark.django_db
@@ -33,13 +32,6 @@ QUEUE_URL = "/admin/intake/redflagcase/"
 NOW = datetime.datetime(2026, 3, 2, 14, 0, tzinfo=datetime.UTC)
 SADDLE = {"saddle_numbness": "yes"}
 FOOT_DROP = {"foot_lift_difficulty": "yes"}
-
-
-def staff_in(role: str | None, **kwargs):
-    user = UserFactory(**kwargs)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 @pytest.fixture

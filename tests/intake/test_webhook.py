@@ -12,62 +12,29 @@ import os
 import secrets
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
 from intake.checks import alert_settings_check
 from intake.models import Case, CaseEvent
 from intake.selectors import failing_alert_count
-from intake.services import case_submit
-from tests.factories import SUBMISSION_DETAILS, complete_answers
 from tests.intake.alert_receivers import (
+    ALERTS_START,
     HANG,
     REFUSE,
     WEBHOOK_SECRET,
-    running_mail_server,
-    running_webhook,
+    submit_emergency,
     wait_for,
 )
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-START = datetime.datetime(2026, 11, 26, 10, 40, tzinfo=datetime.UTC)
+START = ALERTS_START
 PHI = ("Zoë", "Quillfeather", "1958", "555-0177", "5550177", "zoe.quill")
-
-
-@pytest.fixture
-def mail_server(settings):
-    with running_mail_server(settings) as server:
-        yield server
-
-
-@pytest.fixture
-def webhook(settings):
-    with running_webhook(settings) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-def submit_emergency(django_capture_on_commit_callbacks, **changes) -> Case:
-    with django_capture_on_commit_callbacks(execute=True):
-        case = case_submit(
-            details=SUBMISSION_DETAILS,
-            answers=complete_answers(**(changes or {"saddle_numbness": "yes"})),
-            submission_token=uuid.uuid4(),
-        )
-    case.refresh_from_db()
-    return case
 
 
 def run_job() -> None:
@@ -255,6 +222,7 @@ PRODUCTION_ENV = {
     "CLINIC_ESCALATION_EMAILS": "lead@clinic.example",
     "CLINIC_BASE_URL": "https://intake.clinic.example",
     "DATABASE_URL": "sqlite:////tmp/clinic-deploy-check.sqlite3",
+    "CLINIC_TRUSTED_PROXIES": "127.0.0.1",
 }
 
 
