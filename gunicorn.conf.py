@@ -6,7 +6,12 @@ Every value can be overridden with the usual GUNICORN_CMD_ARGS or flags.
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Only the TLS proxy on the same machine can reach the app by default. Behind a
+# load balancer on another machine, set GUNICORN_BIND (e.g. 10.0.0.5:8000 on
+# the private network) and list the balancer in CLINIC_TRUSTED_PROXIES. (A Unix
+# socket works too, but then the app sees no peer address to trust, so every
+# client shares one address for lockout and rate limits.)
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # One sync worker per core, plus one to use the time the others wait for the
 # database. The app is CPU-bound: on 2 cores, 3 workers served 34 questionnaires
 # a second where 5 (the usual "2 x cores + 1") served 32, spending more CPU on
@@ -33,5 +38,7 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
 # lines for a tenth of the CPU the stock logger spent on each (clinic/gunicorn_logging.py).
 logger_class = "clinic.gunicorn_logging.Logger"
 errorlog = "-"
-# The TLS proxy in front sets X-Forwarded-Proto; trust it from these addresses.
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The TLS proxy in front sets X-Forwarded-Proto. gunicorn believes it (for
+# wsgi.url_scheme) from the same proxies as the app does, and from nobody when
+# none is listed (clinic/client_ip.py).
+forwarded_allow_ips = os.environ.get("CLINIC_TRUSTED_PROXIES", "")

@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from clinic.client_ip import trusted_proxy_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -128,6 +130,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-Proto is dropped unless a trusted proxy sent it,
+    # before anything asks whether the request is secure.
+    "clinic.client_ip.TrustedProxyMiddleware",
     "clinic.health.HealthCheckMiddleware",
     "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
@@ -263,7 +268,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "intake.views.csrf_failure"
 
-# Transport security. Behind the TLS proxy the app sees X-Forwarded-Proto.
+# Transport security. Behind the TLS proxy the app sees X-Forwarded-Proto,
+# kept only when the proxy is in CLINIC_TRUSTED_PROXIES (TrustedProxyMiddleware).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
@@ -328,8 +334,20 @@ CACHES = {
     },
 }
 
-# Client addresses: how many proxies of ours append to X-Forwarded-For.
-CLINIC_TRUSTED_PROXY_COUNT = env_int("CLINIC_TRUSTED_PROXY_COUNT", 0 if DEBUG else 1)
+# Client addresses: our own proxies, by address or network (e.g.
+# "127.0.0.1,10.0.0.0/8"). X-Forwarded-For and X-Forwarded-Proto are believed
+# only from these (clinic/client_ip.py); by default from nobody.
+CLINIC_TRUSTED_PROXIES = env_list("CLINIC_TRUSTED_PROXIES")
+trusted_proxy_networks(tuple(CLINIC_TRUSTED_PROXIES))  # a typo stops the app here
+if env_int("CLINIC_TRUSTED_PROXY_COUNT", 0) != 0:
+    # The old setting counted entries from the right of X-Forwarded-For whoever
+    # sent the header. Ignoring it silently would put every patient behind the
+    # proxy into one rate limit and one lockout, so say what to set instead.
+    raise ImproperlyConfigured(
+        "CLINIC_TRUSTED_PROXY_COUNT is replaced by CLINIC_TRUSTED_PROXIES: list the "
+        "addresses or networks of your proxies (e.g. CLINIC_TRUSTED_PROXIES=127.0.0.1 for "
+        "a proxy on the same machine) and unset CLINIC_TRUSTED_PROXY_COUNT."
+    )
 
 # Staff login lockout (django-axes, stored in the database).
 AXES_FAILURE_LIMIT = env_int("CLINIC_LOGIN_FAILURE_LIMIT", 5)

@@ -57,6 +57,23 @@ def alert_settings_check(app_configs, **kwargs):
     return problems
 
 
+@register(deploy=True)
+def trusted_proxy_check(app_configs, **kwargs):
+    if settings.CLINIC_TRUSTED_PROXIES or not settings.SECURE_SSL_REDIRECT:
+        return []
+    return [
+        Warning(
+            "CLINIC_TRUSTED_PROXIES is empty: X-Forwarded-Proto and X-Forwarded-For are "
+            "believed from nobody. Behind a TLS proxy every request then looks like plain "
+            "HTTP (redirected to HTTPS again and again), and all patients share the proxy's "
+            "address for the rate limit and the login lockout.",
+            hint="Set it to your proxy's address or network, e.g. 127.0.0.1 for a proxy on "
+            "the same machine. Leave it empty only if gunicorn itself terminates TLS.",
+            id="intake.W006",
+        )
+    ]
+
+
 @register
 def rate_limit_settings_check(app_configs, **kwargs):
     try:

@@ -144,7 +144,7 @@ def test_questionnaire_is_rate_limited_per_address_and_keeps_answers(client, set
 
 def test_rate_limit_uses_the_proxy_supplied_address(client, settings):
     settings.CLINIC_INTAKE_RATE = "2/m"
-    settings.CLINIC_TRUSTED_PROXY_COUNT = 1
+    settings.CLINIC_TRUSTED_PROXIES = ["10.0.0.1"]
     for n in range(3):
         response = post_step(
             Client(), "about", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}"

@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "CLINIC_ESCALATION_EMAILS": "lead@clinic.example",
     "CLINIC_BASE_URL": "https://intake.clinic.example",
     "DATABASE_URL": "sqlite:////tmp/clinic-deploy-check.sqlite3",
+    "CLINIC_TRUSTED_PROXIES": "127.0.0.1",
 }
 
 
@@ -97,3 +98,46 @@ def test_deploy_check_warns_when_nobody_would_get_emergency_alerts():
     result = run_manage("check", "--deploy", env=env)
     assert "intake.W001" in result.stderr + result.stdout
     assert "intake.W002" in result.stderr + result.stdout
+
+
+def test_deploy_check_warns_when_no_proxy_is_trusted():
+    env = {**PRODUCTION_ENV, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64)}
+    env.pop("CLINIC_TRUSTED_PROXIES")
+    result = run_manage("check", "--deploy", env=env)
+    assert "intake.W006" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("entry", ["localhost", "10.0.0.1/8", "10.0.0.0/33", "1.2.3.4:80"])
+def test_trusted_proxies_must_be_addresses_or_networks(entry):
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "CLINIC_TRUSTED_PROXIES": f"127.0.0.1,{entry}",
+    }
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "CLINIC_TRUSTED_PROXIES" in result.stderr
+    assert repr(entry) in result.stderr
+
+
+def test_the_old_proxy_count_setting_says_what_to_set_instead():
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "CLINIC_TRUSTED_PROXY_COUNT": "1",
+    }
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "CLINIC_TRUSTED_PROXY_COUNT is replaced by CLINIC_TRUSTED_PROXIES" in result.stderr
+    # 0 meant "trust nobody", which is still what an empty list means.
+    env["CLINIC_TRUSTED_PROXY_COUNT"] = "0"
+    assert run_manage("check", env=env).returncode == 0
+
+
+def test_production_trusts_no_proxy_unless_told():
+    env = {**PRODUCTION_ENV, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64)}
+    env.pop("CLINIC_TRUSTED_PROXIES")
+    script = "from django.conf import settings; print(settings.CLINIC_TRUSTED_PROXIES)"
+    result = run_manage("shell", "--no-imports", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

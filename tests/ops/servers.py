@@ -35,7 +35,8 @@ def production_env(**extra: str) -> dict[str, str]:
         "CLINIC_BASE_URL": "https://intake.example.org",
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "CLINIC_TASK_BACKEND": "database",
-        "CLINIC_TRUSTED_PROXY_COUNT": "0",
+        # The tests are the TLS proxy, on this machine (X-Forwarded-Proto below).
+        "CLINIC_TRUSTED_PROXIES": "127.0.0.1",
         "DJANGO_LOG_LEVEL": "WARNING",
         **extra,
     }
