@@ -27,9 +27,21 @@ def _phi_model(url_name: str) -> tuple[str, str] | None:
     return None
 
 
+#: The largest id a case can have (a 64-bit primary key).
+MAX_CASE_ID = 2**63 - 1
+
+
 def _case_label(object_id: str) -> str:
+    """The case's reference, or "" when the id in the URL names no case.
+
+    The id is whatever was typed in the address (a quote, a huge number): only
+    a plain number in the key's range is looked up, so a hostile id gets the
+    admin's own 302 or 404 rather than an error here.
+    """
     from intake.models import Case
 
+    if not (object_id.isascii() and object_id.isdigit() and int(object_id) <= MAX_CASE_ID):
+        return ""
     reference = Case.objects.filter(pk=object_id).values_list("reference", flat=True).first()
     return reference or f"case {object_id}"
 

@@ -7,6 +7,15 @@ from clinic.client_ip import client_ip
 from .models import AuditEntry
 
 
+def _text(value: object, limit: int) -> str:
+    """``value`` as text fit for a column: NUL removed (PostgreSQL refuses it), cut to size.
+
+    Paths, ids and usernames come from the request as typed, hostile ones
+    included; the entry is still written, without the bytes no column can hold.
+    """
+    return str(value).replace("\x00", "")[:limit]
+
+
 def audit_record(
     *,
     request: HttpRequest | None,
@@ -31,14 +40,14 @@ def audit_record(
         username = user.get_username()
     return AuditEntry.objects.create(
         user=user,
-        username=username[:150],
+        username=_text(username, 150),
         action=action,
-        object_type=object_type[:50],
-        object_id=str(object_id)[:50],
-        object_label=object_label[:100],
-        path=(request.path or "")[:300] if request else "",
-        method=(request.method or "") if request else "",
+        object_type=_text(object_type, 50),
+        object_id=_text(object_id, 50),
+        object_label=_text(object_label, 100),
+        path=_text(request.path or "", 300) if request else "",
+        method=_text(request.method or "", 10) if request else "",
         status_code=status_code,
-        ip_address=client_ip(request)[:45] if request else "",
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:200] if request else "",
+        ip_address=_text(client_ip(request), 45) if request else "",
+        user_agent=_text(request.META.get("HTTP_USER_AGENT", ""), 200) if request else "",
     )

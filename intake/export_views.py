@@ -27,6 +27,7 @@ from . import fhir
 from .models import Case
 
 PERM_VIEW_CASE = "intake.view_case"
+REFERENCE_MAX_LENGTH = Case._meta.get_field("reference").max_length
 
 
 def may_export_cases(request: HttpRequest) -> bool:
@@ -95,8 +96,15 @@ def fhir_questionnaire(request: HttpRequest) -> HttpResponse:
 
 @staff_fhir_api
 def case_fhir_bundle(request: HttpRequest, reference: str) -> HttpResponse:
-    """One case (looked up by its reference) as a Bundle of Patient and QuestionnaireResponse."""
-    case = Case.objects.select_related("patient").filter(reference=reference.upper()).first()
+    """One case (looked up by its reference) as a Bundle of Patient and QuestionnaireResponse.
+
+    A reference that could never be stored (too long, or a NUL byte, which
+    PostgreSQL cannot compare) is not looked up at all.
+    """
+    reference = reference.upper()
+    case = None
+    if len(reference) <= REFERENCE_MAX_LENGTH and "\x00" not in reference:
+        case = Case.objects.select_related("patient").filter(reference=reference).first()
     if case is None:
         return operation_outcome(404, "not-found", "No case with that reference.")
     audit_export(request, object_type="case", object_id=case.pk, label=case.reference)
