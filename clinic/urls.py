@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from intake import patient_details_views
 from intake import views as intake_views
 
 urlpatterns = [
@@ -8,6 +9,12 @@ urlpatterns = [
     path("intake/", include("intake.urls")),
     path("conditions/", include("conditions.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the admin's own URLs; staff-only through admin_view like its pages.
+    path(
+        "admin/intake/case/<str:case_id>/patient-details/",
+        admin.site.admin_view(patient_details_views.update_patient_from_case),
+        name="case_update_patient",
+    ),
     path("admin/", admin.site.urls),
     path("api/", include("intake.api_urls")),
 ]

@@ -280,14 +280,19 @@ def _answer(code: str, value: object) -> dict | None:
 
 
 def _details(case: Case) -> dict[str, object]:
-    """The "About you" answers, as held on the patient and the case."""
+    """The "About you" answers as the patient typed them on this case.
+
+    Cases stored before the details were kept per case fall back to the
+    patient record.
+    """
     patient = case.patient
+    typed = case.details or {}
     return {
-        "first_name": patient.first_name,
-        "last_name": patient.last_name,
-        "date_of_birth": patient.date_of_birth,
-        "phone": patient.phone,
-        "email": patient.email,
+        "first_name": typed.get("first_name") or patient.first_name,
+        "last_name": typed.get("last_name") or patient.last_name,
+        "date_of_birth": typed.get("date_of_birth") or patient.date_of_birth,
+        "phone": typed.get("phone") or patient.phone,
+        "email": typed.get("email", patient.email) if typed else patient.email,
         "appointment_date": case.appointment_date,
         "consent": True if case.consented_at else None,
     }

@@ -127,6 +127,11 @@ class Case(models.Model):
     )
     submission_token = models.UUIDField(unique=True, editable=False)
     answers = models.JSONField(_("answers"), default=dict)
+    #: The "About you" details exactly as the patient typed them this time
+    #: (SPEC "Cases"): a later submission never changes them, and the patient
+    #: record changes only when staff accept them (``patient_update_from_case``).
+    #: Empty for cases stored before details were kept per case.
+    details = models.JSONField(_("details as typed"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=10, default="en")
     appointment_date = models.DateField(_("appointment date"), null=True, blank=True)
     symptoms_started = models.DateField(_("symptoms started"), null=True, blank=True)

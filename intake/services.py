@@ -73,13 +73,14 @@ def patient_get_or_create(
 ) -> Patient:
     """Find the patient by last name + date of birth + phone, or create them.
 
-    A returning patient's first name and email are refreshed to what they
-    typed this time (a blank email keeps the one on record); the matching keys
-    never change. One statement either way: an insert that becomes an update
-    of the existing record when the keys match (``INSERT ... ON CONFLICT``),
-    so the same person sending twice at the same moment cannot make two
-    records. The patient returned carries the record's id and what was typed
-    this time.
+    A returning patient's record is never changed here: an anonymous
+    questionnaire must not rename anyone (issue 18). What they typed this time
+    is kept on the new case (``Case.details``), and staff decide whether the
+    record should take it (``patient_update_from_case``). One statement either
+    way (``INSERT ... ON CONFLICT``; the update rewrites a matching key with
+    itself, only to return the record's id), so the same person sending twice
+    at the same moment cannot make two records. The patient returned carries
+    the record's id and what was typed this time.
     """
     patient = Patient(
         first_name=first_name,
@@ -94,7 +95,7 @@ def patient_get_or_create(
         [patient],
         update_conflicts=True,
         unique_fields=["last_name_key", "date_of_birth", "phone_key"],
-        update_fields=["first_name", "email"] if email else ["first_name"],
+        update_fields=["last_name_key"],
     )
     return patient
 
@@ -223,6 +224,7 @@ def _case_create(*, details, answers, submission_token, language, reference, ear
             patient=patient,
             reference=reference,
             submission_token=submission_token,
+            details=details_as_typed(details),
             answers=dict(answers),
             language=language,
             appointment_date=_as_date(appointment) if appointment else None,
@@ -303,6 +305,72 @@ def case_add_answers(*, case: Case, answers: Mapping[str, object], complete: boo
                 queue_emergency_alert(case.pk)
         if fields:
             case.save(update_fields=[*fields, "updated_at"])
+    return case
+
+
+#: The "About you" details a case keeps as typed, in the order staff read them.
+DETAILS_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email")
+
+
+def details_as_typed(details: Mapping[str, object]) -> dict[str, str]:
+    """The patient's details for ``Case.details``: text as typed, the date as ISO."""
+    kept = {}
+    for name in DETAILS_FIELDS:
+        value = details.get(name)
+        if isinstance(value, datetime.date):
+            value = value.isoformat()
+        kept[name] = "" if value is None else str(value)
+    return kept
+
+
+def case_details_differences(case: Case) -> list[tuple[str, str, str]]:
+    """(field, on the patient record, typed on this case) where they differ.
+
+    The fields that match a returning patient (last name, date of birth,
+    phone) differ only in how they were written; a blank email typed this
+    time is not a difference (the patient left it out).
+    """
+    if not case.details:
+        return []
+    patient = case.patient
+    record = {
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "phone": patient.phone,
+        "email": patient.email,
+    }
+    return [
+        (name, record[name], case.details.get(name, ""))
+        for name in DETAILS_FIELDS
+        if case.details.get(name, "") != record[name]
+        and not (name == "email" and not case.details.get(name))
+    ]
+
+
+def patient_update_from_case(*, case: Case, by: AbstractBaseUser) -> Case:
+    """Staff accept the details typed on this case onto the patient record.
+
+    Only names, phone and email change (the matching keys stay equal, since the
+    case matched them); recorded on the case's timeline with before and after.
+    """
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("patient").get(pk=case.pk)
+        differences = [d for d in case_details_differences(case) if d[0] != "date_of_birth"]
+        if not differences:
+            raise CaseError("The patient record already has these details.")
+        patient = Patient.objects.select_for_update().get(pk=case.patient_id)
+        for name, _on_record, typed in differences:
+            setattr(patient, name, typed)
+        patient.save(update_fields=[name for name, _record, _typed in differences])
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.NOTE,
+            author=by,
+            summary="Patient record updated with the details typed on this case.",
+            before={"patient": {name: old for name, old, _typed in differences}},
+            after={"patient": {name: typed for name, _old, typed in differences}},
+        )
     return case
 
 

@@ -19,6 +19,7 @@ from intake import triage
 from intake.forms import STEPS, QuestionnaireStepForm, is_asked
 from intake.models import Case, overdue_limit_in_words
 from intake.selectors import failing_alert_count, red_flag_queue_state
+from intake.services import case_details_differences
 
 register = template.Library()
 
@@ -280,7 +281,26 @@ def answer_sections(answers: Mapping[str, object], flags: list[str]) -> list[Ans
 # The timeline -----------------------------------------------------------------
 
 
+def _detail_label(name: str) -> str:
+    field = STEPS[0].form_class.base_fields.get(name)
+    return str(field.label) if field is not None else name.replace("_", " ")
+
+
+@register.simple_tag
+def details_differences(case: Case) -> list[tuple[str, str, str]]:
+    """(detail in words, on the patient record, typed on this case) where they differ."""
+    return [
+        (_detail_label(name), on_record, typed)
+        for name, on_record, typed in case_details_differences(case)
+    ]
+
+
 def _value_in_words(key: str, value: object) -> list[tuple[str, str]]:
+    if key == "patient" and isinstance(value, Mapping):
+        return [
+            (_("patient's %(detail)s") % {"detail": _detail_label(name).lower()}, str(detail))
+            for name, detail in value.items()
+        ]
     if key == "status":
         label = Case.Status(value).label if value in Case.Status.values else value
         return [(_("status"), str(label))]

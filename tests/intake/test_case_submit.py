@@ -38,7 +38,7 @@ def test_a_new_patient_is_stored_with_matching_keys():
     assert (patient.last_name_key, patient.phone_key) == ("quillfeather-example", "5550177")
 
 
-def test_a_returning_patient_is_matched_and_their_name_and_email_refreshed():
+def test_a_returning_patient_is_matched_and_their_record_is_never_rewritten():
     first = submit()
     second = submit(
         first_name="Zoe",
@@ -48,10 +48,20 @@ def test_a_returning_patient_is_matched_and_their_name_and_email_refreshed():
     )
     patient = Patient.objects.get()
     assert first.patient_id == second.patient_id == patient.pk
-    assert patient.first_name == "Zoe"
-    assert patient.email == "zq@example.com"
-    # The matching keys and the name and phone as first typed stay.
+    # An anonymous questionnaire renames nobody (issue 18): the record stays.
+    assert (patient.first_name, patient.email) == ("Zoë", "zoe.quill@example.com")
     assert (patient.last_name, patient.phone) == ("Quillfeather-Example", "555-0177")
+    # Each case keeps the details as typed that time.
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.details["first_name"] == "Zoë"
+    assert second.details == {
+        "first_name": "Zoe",
+        "last_name": "  quillfeather-EXAMPLE ",
+        "date_of_birth": "1958-11-23",
+        "phone": "(555) 0177",
+        "email": "zq@example.com",
+    }
 
 
 def test_a_returning_patient_without_an_email_keeps_the_one_on_record():
