@@ -27,7 +27,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in AuditEntry._meta.fields]
     fieldsets = (
         (None, {"fields": ("created_at", "user", "username", "action")}),
-        (_("What"), {"fields": ("object_type", "object_id", "object_label")}),
+        (_("What"), {"fields": ("object_type", "object_id", "object_label", "details")}),
         (
             _("Where from"),
             {"fields": ("path", "method", "status_code", "ip_address", "user_agent")},

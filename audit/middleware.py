@@ -7,7 +7,7 @@ page such as the red-flag queue is one entry per view, never one per row.
 """
 
 from .models import AuditEntry
-from .services import audit_record
+from .services import audit_record, list_details
 
 # Admin URL names start with "<app>_<model>_"; these models hold patient data.
 PHI_MODELS = {
@@ -90,4 +90,5 @@ class AdminAuditMiddleware:
             object_id=object_id,
             object_label=label,
             status_code=response.status_code,
+            details=list_details(request) if action == AuditEntry.Action.LIST else None,
         )

@@ -44,6 +44,9 @@ class AuditEntry(AppendOnlyModel):
     status_code = models.PositiveSmallIntegerField(_("response"), null=True, blank=True)
     ip_address = models.CharField(_("from address"), max_length=45, blank=True)
     user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+    #: What a list, search or export held: the search term, the filters, the
+    #: case references exported. Staff-only access-controlled data, like the rest.
+    details = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
     append_only_error = AuditLogIsAppendOnly

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import BadRequest, ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest
 from django_otp.admin import OTPAdminAuthenticationForm
@@ -60,6 +61,35 @@ def refuse_hostile_parameters(request: HttpRequest, view_kwargs: dict) -> None:
         raise BadRequest("NUL byte in the request.")
 
 
+#: Marks a login that failed at the second factor, for the audit log's receiver.
+SECOND_FACTOR_FAILED = "second_factor_failed"
+
+
+class TwoFactorAdminAuthenticationForm(OTPAdminAuthenticationForm):
+    """Password and one-time code; a right password with a wrong or missing code is a failure.
+
+    django-otp refuses such a login without telling anyone, so a stolen
+    password could be tried against every code unseen. Here it is a failed
+    login like a wrong password: ``user_login_failed`` is sent, which
+    django-axes counts toward the lockout and the audit log records.
+    """
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError:
+            if self.user_cache is not None:  # the password was right; the code was not
+                user_login_failed.send(
+                    sender=type(self),
+                    credentials={
+                        "username": self.user_cache.get_username(),
+                        SECOND_FACTOR_FAILED: True,
+                    },
+                    request=self.request,
+                )
+            raise
+
+
 class ClinicAdminSite(admin.AdminSite):
     site_header = "Clinic intake: staff"
     site_title = "Clinic intake staff"
@@ -68,7 +98,7 @@ class ClinicAdminSite(admin.AdminSite):
     @property
     def login_form(self):
         if settings.CLINIC_REQUIRE_2FA:
-            return OTPAdminAuthenticationForm
+            return TwoFactorAdminAuthenticationForm
         return AdminAuthenticationForm
 
     @property

@@ -20,6 +20,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import list_details
+
 from . import fhir
 from .case_csv import cases_for_csv, csv_lines
 from .export_views import PERM_VIEW_CASE, audit_export, fhir_json_response
@@ -172,9 +174,12 @@ class CaseExportAdminMixin:
 
     def _csv_response(self, request: HttpRequest, cases: QuerySet) -> HttpResponse:
         cases = cases_for_csv(cases)
-        count = cases.count()
-        label = gettext("%(count)d cases (CSV)") % {"count": count}
-        audit_export(request, object_type="case", label=label)
+        # Which cases, not only how many: the references in the file's order, and
+        # the search and filters that chose them (for ticked rows, the list's).
+        references = list(cases.values_list("reference", flat=True))
+        label = gettext("%(count)d cases (CSV)") % {"count": len(references)}
+        details = {**list_details(request), "references": references}
+        audit_export(request, object_type="case", label=label, details=details)
         response = StreamingHttpResponse(csv_lines(cases), content_type="text/csv; charset=utf-8")
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return _attachment(response, f"cases-{stamp}.csv")

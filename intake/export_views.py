@@ -36,16 +36,28 @@ def may_export_cases(request: HttpRequest) -> bool:
 
 
 def audit_export(
-    request: HttpRequest, *, object_type: str, object_id: object = "", label: str = ""
+    request: HttpRequest,
+    *,
+    object_type: str,
+    object_id: object = "",
+    label: str = "",
+    details: dict | None = None,
+    status_code: int = 200,
 ) -> None:
-    """One audit entry for an export. ``label`` is a reference or a count, never PHI."""
+    """One audit entry for an export. ``label`` is a reference or a count, never PHI.
+
+    ``details`` holds what a list export contained (its case references and
+    the filters and search that chose them); ``status_code`` 404 records a
+    lookup of a case that does not exist.
+    """
     audit_record(
         request=request,
         action=AuditEntry.Action.EXPORT,
         object_type=object_type,
         object_id=object_id,
         object_label=label,
-        status_code=200,
+        details=details,
+        status_code=status_code,
     )
 
 
@@ -98,14 +110,16 @@ def fhir_questionnaire(request: HttpRequest) -> HttpResponse:
 def case_fhir_bundle(request: HttpRequest, reference: str) -> HttpResponse:
     """One case (looked up by its reference) as a Bundle of Patient and QuestionnaireResponse.
 
-    A reference that could never be stored (too long, or a NUL byte, which
-    PostgreSQL cannot compare) is not looked up at all.
+    A reference that names no case is audited too: someone guessing references
+    leaves a trail. One that could never be stored (too long, or a NUL byte,
+    which PostgreSQL cannot compare) is not looked up at all.
     """
     reference = reference.upper()
     case = None
     if len(reference) <= REFERENCE_MAX_LENGTH and "\x00" not in reference:
         case = Case.objects.select_related("patient").filter(reference=reference).first()
     if case is None:
+        audit_export(request, object_type="case", label=reference, status_code=404)
         return operation_outcome(404, "not-found", "No case with that reference.")
     audit_export(request, object_type="case", object_id=case.pk, label=case.reference)
     return fhir_json_response(fhir.case_bundle(case))
