@@ -25,6 +25,8 @@ RED_FLAG_REQUIRED_MESSAGE = _(
     "Please answer this question. It helps us spot problems that need care straight away."
 )
 MAX_AGE_YEARS = 120
+# An appointment further ahead than this is a typing mistake (e.g. the year 9999).
+MAX_APPOINTMENT_YEARS = 2
 
 # Phone numbers: digits with the usual separators, at least 7 digits.
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{7,30}$")
@@ -77,11 +79,26 @@ def reject_control_characters(value: str) -> None:
         raise forms.ValidationError(_("Please remove any special or invisible characters."))
 
 
-class QuestionnaireStepForm(forms.Form):
-    """Shared behaviour: crispy rendering inside our own <form>, and clean JSON answers."""
+def years_from(day: datetime.date, years: int) -> datetime.date:
+    """The same day ``years`` later (or earlier, if negative); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
 
-    def __init__(self, *args, **kwargs):
+
+class QuestionnaireStepForm(forms.Form):
+    """Shared behaviour: crispy rendering inside our own <form>, and clean JSON answers.
+
+    ``date_of_birth`` is the patient's, from the first step, when the page is
+    part of their questionnaire: a step can then check its dates against the
+    patient's lifetime. Without it (a form used on its own) those checks that
+    need it are skipped.
+    """
+
+    def __init__(self, *args, date_of_birth: datetime.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.date_of_birth = date_of_birth
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -165,11 +182,10 @@ class AboutYouForm(QuestionnaireStepForm):
         today = timezone.localdate()
         if born > today:
             raise forms.ValidationError(_("Your date of birth cannot be in the future."))
-        try:
-            oldest = today.replace(year=today.year - MAX_AGE_YEARS)
-        except ValueError:  # 29 February
-            oldest = today.replace(year=today.year - MAX_AGE_YEARS, day=28)
-        if born < oldest:
+        if born == today:
+            # SPEC: "a real past date". Nobody fills this in on the day they are born.
+            raise forms.ValidationError(_("Your date of birth cannot be today. Please check it."))
+        if born < years_from(today, -MAX_AGE_YEARS):
             raise forms.ValidationError(
                 _("Please check the year. The date of birth is more than 120 years ago.")
             )
@@ -186,9 +202,17 @@ class AboutYouForm(QuestionnaireStepForm):
 
     def clean_appointment_date(self):
         day = self.cleaned_data.get("appointment_date")
-        if day and day < timezone.localdate():
+        today = timezone.localdate()
+        if day and day < today:
             raise forms.ValidationError(
                 _("The appointment date is in the past. Please check it or leave it empty.")
+            )
+        if day and day > years_from(today, MAX_APPOINTMENT_YEARS):
+            raise forms.ValidationError(
+                _(
+                    "The appointment date is more than 2 years away. "
+                    "Please check it or leave it empty."
+                )
             )
         return day
 
@@ -306,8 +330,17 @@ class LegsForm(QuestionnaireStepForm):
 
     def clean_symptoms_started(self):
         day = self.cleaned_data["symptoms_started"]
-        if day > timezone.localdate():
+        today = timezone.localdate()
+        if day > today:
             raise forms.ValidationError(_("This date is in the future. Please check it."))
+        if self.date_of_birth is not None and day < self.date_of_birth:
+            raise forms.ValidationError(
+                _("This date is before your date of birth. Please check both dates.")
+            )
+        if day < years_from(today, -MAX_AGE_YEARS):
+            raise forms.ValidationError(
+                _("Please check the year. This date is more than 120 years ago.")
+            )
         return day
 
     def clean(self):

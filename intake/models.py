@@ -456,16 +456,19 @@ class AlertAttempt(models.Model):
 
 
 class RateLimitCounter(models.Model):
-    """Questionnaire posts counted for one client in the current time window.
+    """Questionnaire posts counted for one client in this time window and the last.
 
-    One row per client, reset when a new window starts (see
-    ``services.rate_limit_hit``). The client address is stored only as a
-    hash; ``purge_intake_drafts`` deletes rows of windows long past.
+    One row per client, moved on when a new window starts; the two counts
+    give a sliding-window estimate (see ``services.rate_limit_hit``). The
+    client address is stored only as a hash; ``purge_intake_drafts`` deletes
+    rows of windows long past.
     """
 
     key_hash = models.CharField(max_length=64, unique=True)
     window_start = models.DateTimeField(db_index=True)
     hits = models.PositiveIntegerField()
+    #: The previous window's count, for the sliding-window estimate.
+    prev_hits = models.PositiveIntegerField(db_default=0)
 
     class Meta:
         verbose_name = _("rate-limit counter")

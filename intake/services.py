@@ -635,12 +635,16 @@ RATE_PATTERN = re.compile(r"^\s*([1-9][0-9]*)\s*/\s*([smhd])\s*$")
 
 _COUNTERS = RateLimitCounter._meta.db_table
 RATE_LIMIT_HIT_SQL = f"""
-INSERT INTO {_COUNTERS} (key_hash, window_start, hits) VALUES (%s, %s, 1)
+INSERT INTO {_COUNTERS} (key_hash, window_start, hits, prev_hits) VALUES (%s, %s, 1, 0)
 ON CONFLICT (key_hash) DO UPDATE SET
+    prev_hits = CASE WHEN {_COUNTERS}.window_start = excluded.window_start
+                     THEN {_COUNTERS}.prev_hits
+                     WHEN {_COUNTERS}.window_start = %s THEN {_COUNTERS}.hits
+                     ELSE 0 END,
     hits = CASE WHEN {_COUNTERS}.window_start = excluded.window_start
                 THEN {_COUNTERS}.hits + 1 ELSE 1 END,
     window_start = excluded.window_start
-RETURNING hits
+RETURNING hits, prev_hits
 """  # noqa: S608 - the table name is the model's, not input
 
 
@@ -652,28 +656,34 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(match[1]), RATE_PERIODS[match[2]]
 
 
-def rate_limit_hit(*, key: str, period_seconds: int, now: datetime.datetime | None = None) -> int:
-    """Count one request from ``key`` and return how many it has made in this window.
+def rate_limit_hit(*, key: str, period_seconds: int, now: datetime.datetime | None = None) -> float:
+    """Count one request from ``key``; return how many it made in the last ``period_seconds``.
 
-    Windows are fixed: ``period_seconds`` long, from the Unix epoch. One
-    statement that inserts, counts on, or restarts the client's row
+    A sliding window, estimated from two fixed ones (``period_seconds`` long,
+    from the Unix epoch): this window's requests plus the previous window's,
+    weighted by how much of it the sliding window still covers. A fixed window
+    alone let about twice the limit through across a boundary (issue 18).
+    One statement that inserts, counts on, or moves the client's row on
     (``INSERT ... ON CONFLICT ... RETURNING``), so requests arriving together
     each get their own count and nothing else is read or written.
     """
     now = now or timezone.now()
-    window_start = datetime.datetime.fromtimestamp(
-        int(now.timestamp()) // period_seconds * period_seconds, tz=datetime.UTC
-    )
+    seconds = now.timestamp()
+    start = int(seconds) // period_seconds * period_seconds
     connection = connections[RateLimitCounter.objects.db]
+
+    def at(epoch: int):
+        moment = datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC)
+        return connection.ops.adapt_datetimefield_value(moment)
+
     with connection.cursor() as cursor:
         cursor.execute(
             RATE_LIMIT_HIT_SQL,
-            [
-                hashlib.sha256(key.encode()).hexdigest(),
-                connection.ops.adapt_datetimefield_value(window_start),
-            ],
+            [hashlib.sha256(key.encode()).hexdigest(), at(start), at(start - period_seconds)],
         )
-        return cursor.fetchone()[0]
+        hits, previous = cursor.fetchone()
+    still_covered = (period_seconds - (seconds - start)) / period_seconds
+    return hits + previous * still_covered
 
 
 def rate_limit_purge(*, older_than: datetime.datetime) -> int:

@@ -5,6 +5,7 @@ their browser can name (a random token in a cookie), so nothing with health
 information sits behind a guessable URL, and a closed browser can resume.
 """
 
+import datetime
 import logging
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.client_ip import client_ip
@@ -40,6 +42,8 @@ from .services import (
 logger = logging.getLogger(__name__)
 
 DRAFT_COOKIE = "clinic_intake"
+#: Per step, the answers that are dates in the patient's life (not before their birth).
+LIFETIME_DATES = {"legs": ("symptoms_started",)}
 FIRST_STEP = STEPS[0].slug
 LAST_STEP = STEPS[-1].slug
 # A step's language switcher submits the step with action=language-<code>.
@@ -75,15 +79,44 @@ def _step_answers(draft: IntakeDraft | None) -> dict[str, dict]:
             if draft.answers[step.slug] is not None:
                 answered[step.slug] = draft.answers[step.slug]
         elif step.slug in draft.data:
-            answers = _answers_if_valid(step, draft.data[step.slug])
+            answers = _answers_if_valid(step, draft.data[step.slug], answered)
             if answers is not None:
                 answered[step.slug] = answers
     return answered
 
 
-def _answers_if_valid(step: Step, data: dict) -> dict | None:
-    form = step.form_class(data=data)
+def _answers_if_valid(step: Step, data: dict, answered: dict) -> dict | None:
+    """A step's cleaned answers if valid (``answered``: the steps before it), else None."""
+    form = step.form_class(data=data, date_of_birth=_date_of_birth(answered))
     return form.answers() if form.is_valid() else None
+
+
+def _date_of_birth(answered: dict) -> datetime.date | None:
+    """The patient's date of birth from the first step's valid answers, if given yet."""
+    born = (answered.get(FIRST_STEP) or {}).get("date_of_birth")
+    return datetime.date.fromisoformat(born) if born else None
+
+
+def _within_lifetime(answered: dict) -> dict:
+    """``answered`` without steps whose dates come before the patient's date of birth.
+
+    Each step checks its dates against the date of birth when it is posted,
+    but the patient may go back and change the date of birth afterwards: the
+    step then counts as unfinished, so the questionnaire cannot be sent until
+    it is sent again (and its page says what is wrong). Only for finding the
+    unfinished step: triage still reads every answer given, so a warning sign
+    on that step is never overlooked.
+    """
+    born = _date_of_birth(answered)
+    if born is None:
+        return answered
+    kept = {}
+    for slug, answers in answered.items():
+        dates = (answers.get(code) for code in LIFETIME_DATES.get(slug, ()))
+        if any(day and datetime.date.fromisoformat(day) < born for day in dates):
+            continue
+        kept[slug] = answers
+    return kept
 
 
 def _validated_answers(draft: IntakeDraft, checked_now: dict[str, dict]) -> dict[str, dict]:
@@ -101,7 +134,7 @@ def _validated_answers(draft: IntakeDraft, checked_now: dict[str, dict]) -> dict
         if step.slug in checked_now:
             answered[step.slug] = checked_now[step.slug]
         elif step.slug in draft.data:
-            answers = _answers_if_valid(step, draft.data[step.slug])
+            answers = _answers_if_valid(step, draft.data[step.slug], answered)
             if answers is not None:
                 answered[step.slug] = answers
     return answered
@@ -201,6 +234,14 @@ def _render_step(
     return TemplateResponse(request, "intake/step.html", context, status=status)
 
 
+# Every page of a patient's questionnaire carries their answers (a resumed
+# step shows their name, date of birth and phone; the confirmation their case
+# reference), often on a shared clinic tablet: never_cache tells browsers and
+# proxies to keep no copy (Cache-Control: no-store), so Back after "Start
+# again" or the next patient cannot bring them up from a cache.
+
+
+@never_cache
 @require_http_methods(["GET", "POST"])
 def questionnaire_step(request, step: str = FIRST_STEP):
     step_def = STEP_BY_SLUG.get(step)
@@ -247,7 +288,7 @@ def _questionnaire_step(request, step: Step):
 
     if request.method == "GET":
         answered = _step_answers(draft)
-        blocker = _first_unfinished(answered, step)
+        blocker = _first_unfinished(_within_lifetime(answered), step)
         if blocker is not None:
             return redirect(_step_url(blocker))
         stored = draft.data.get(step.slug) if draft else None
@@ -263,7 +304,8 @@ def _questionnaire_step(request, step: Step):
         # Nothing typed and nothing saved yet: change the language, start no draft.
         return _set_language_cookie(HttpResponseRedirect(_step_url(step)), language)
     # Validated whatever the button: Back and the language switcher keep a valid step valid.
-    form = step.form_class(data=data)
+    # Dates are checked against the date of birth given on the first step.
+    form = step.form_class(data=data, date_of_birth=_date_of_birth(_step_answers(draft)))
     valid = form.is_valid()
     answers = form.answers() if valid else None
     index = STEPS.index(step)
@@ -373,7 +415,7 @@ def _submit(draft: IntakeDraft, *, step: Step, data: dict[str, str], step_answer
     still needs answers, they are saved in the draft like any step's.
     """
     answered = _validated_answers(draft, checked_now={step.slug: step_answers})
-    blocker = _first_unfinished(answered, before=None)
+    blocker = _first_unfinished(_within_lifetime(answered), before=None)
     if blocker is not None:
         draft_save_step(draft=draft, step=step.slug, data=data, answers=step_answers)
         return HttpResponseRedirect(_step_url(blocker))
@@ -394,6 +436,7 @@ def _submit(draft: IntakeDraft, *, step: Step, data: dict[str, str], step_answer
     return HttpResponseRedirect(reverse("intake:done"))
 
 
+@never_cache
 def confirmation(request):
     """What happens next, shown only to the browser that sent the answers."""
     case = submitted_case_for_token(request.COOKIES.get(DRAFT_COOKIE))
@@ -408,6 +451,7 @@ def confirmation(request):
     return render(request, "intake/confirmation.html", context)
 
 
+@never_cache
 @require_POST
 def stop_early(request):
     """The patient whose answers were sent early stops here (to go to hospital)."""
@@ -419,6 +463,7 @@ def stop_early(request):
     return redirect("intake:done")
 
 
+@never_cache
 @require_POST
 def start_again(request):
     """Forget this browser's questionnaire (finished or not) and start a fresh one."""

@@ -1,4 +1,4 @@
-"""Questionnaire rate-limit counters: one per client, counted per fixed window."""
+"""Questionnaire rate-limit counters: one per client, a sliding window from two fixed ones."""
 
 import datetime
 import io
@@ -28,12 +28,39 @@ def test_clients_are_counted_apart():
     assert hit("intake:198.51.100.8") == 1
 
 
-def test_a_new_window_starts_the_count_again():
-    hit(at=NOON)
-    hit(at=NOON + datetime.timedelta(seconds=54))  # 12:00:59, same minute
-    assert hit(at=NOON + datetime.timedelta(seconds=55)) == 1  # 12:01:00
-    assert hit(at=NOON + datetime.timedelta(seconds=56)) == 2
+def test_the_last_minutes_posts_still_count_just_after_the_window_turns():
+    """A fixed window let twice the limit through across a boundary (issue 18)."""
+    for _ in range(120):
+        hit(at=NOON + datetime.timedelta(seconds=54))  # 12:00:59
+    # 12:01:00: the sliding minute still holds all 120 of 12:00:59.
+    assert hit(at=NOON + datetime.timedelta(seconds=55)) == pytest.approx(121)
+    # 12:01:30: half of the last minute is still inside the sliding minute.
+    assert hit(at=NOON + datetime.timedelta(seconds=85)) == pytest.approx(2 + 60)
     assert RateLimitCounter.objects.count() == 1
+
+
+def test_a_quiet_minute_clears_the_count():
+    for _ in range(50):
+        hit(at=NOON)
+    # Two windows later nothing of the burst is left.
+    assert hit(at=NOON + datetime.timedelta(seconds=125)) == 1
+
+
+def test_the_limit_holds_across_a_window_boundary(client, settings):
+    """120 a minute: a burst at the end of one minute and one at the start of the next."""
+    import time_machine
+
+    from tests.intake.questionnaire import post_step
+
+    settings.CLINIC_RATELIMIT = True
+    settings.CLINIC_INTAKE_RATE = "20/m"
+    statuses = []
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 12, 0, 58, tzinfo=datetime.UTC)):
+        statuses += [post_step(client, "about").status_code for _ in range(20)]
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 12, 1, 1, tzinfo=datetime.UTC)):
+        statuses += [post_step(client, "about").status_code for _ in range(20)]
+    assert statuses[:20].count(429) == 0
+    assert statuses[20:].count(429) >= 18
 
 
 def test_the_address_is_stored_only_as_a_hash():

@@ -1,0 +1,55 @@
+"""No copy of a patient's pages is kept by the browser or a proxy (Cache-Control: no-store).
+
+A resumed step shows the previous patient's name, date of birth and phone,
+and the confirmation their case reference, often on a shared clinic tablet.
+The condition library and the landing page hold no patient data and stay
+cacheable.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from intake import urls as intake_urls
+from tests.intake.questionnaire import fill_all, post_step, step_url
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_no_store(response):
+    assert "no-store" in response.get("Cache-Control", ""), (
+        response.status_code,
+        response.get("Cache-Control"),
+    )
+
+
+def test_every_questionnaire_page_says_no_store(client, settings):
+    pages = {}
+    pages["start"] = client.get(reverse("intake:start"))
+    post = post_step(client, "about")
+    assert_no_store(post)
+    pages["step"] = client.get(step_url("legs"))  # a resumed step shows the answers so far
+    assert_no_store(post_step(client, "legs", {"symptoms_started": ""}))  # errors shown
+    fill_all(client)
+    pages["done"] = client.get(reverse("intake:done"))
+    assert pages["done"].status_code == 200
+    pages["stop_early"] = client.post(reverse("intake:stop_early"))
+    pages["start_again"] = client.post(reverse("intake:start_again"))
+    # Every page of the questionnaire's URLs is here, so a new one cannot miss it.
+    assert set(pages) == {pattern.name for pattern in intake_urls.urlpatterns}
+    for response in pages.values():
+        assert_no_store(response)
+
+
+def test_the_rate_limited_page_with_the_patients_answers_says_no_store(settings):
+    settings.CLINIC_INTAKE_RATE = "1/m"
+    browser = Client()
+    post_step(browser, "about")
+    response = post_step(browser, "about")
+    assert response.status_code == 429
+    assert_no_store(response)
+
+
+def test_the_condition_library_stays_cacheable(client):
+    for url in ("/", reverse("conditions:list")):
+        assert "no-store" not in client.get(url).get("Cache-Control", "")

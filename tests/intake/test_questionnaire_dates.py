@@ -1,0 +1,97 @@
+"""Dates in the questionnaire are real dates in the patient's life.
+
+A date of birth is a real past date (SPEC: age 0-120), so not today; the leg
+problems started within the patient's lifetime (not before their date of
+birth, given on the first step, nor more than 120 years ago); an appointment
+is at most two years ahead. Each refusal is a message beside the field.
+"""
+
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from intake.models import Case
+from tests.intake.questionnaire import ABOUT, days_from_today, fill_all, post_step
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 11, 26)
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(datetime.datetime(2026, 11, 26, 12, tzinfo=datetime.UTC), tick=False):
+        yield
+
+
+def errors(response, field: str) -> str:
+    assert response.status_code == 200, response.status_code
+    return " ".join(response.context["form"].errors.get(field, []))
+
+
+def test_a_date_of_birth_of_today_is_refused(client):
+    response = post_step(client, "about", {"date_of_birth": "2026-11-26"})
+    assert "cannot be today" in errors(response, "date_of_birth")
+
+
+def test_a_date_of_birth_of_yesterday_is_accepted(client):
+    assert post_step(client, "about", {"date_of_birth": "2026-11-25"}).status_code == 302
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "2028-11-27", "2030-01-01"])
+def test_an_appointment_more_than_two_years_ahead_is_refused(client, day):
+    response = post_step(client, "about", {"appointment_date": day})
+    assert "more than 2 years away" in errors(response, "appointment_date")
+
+
+def test_an_appointment_two_years_ahead_is_accepted(client):
+    assert post_step(client, "about", {"appointment_date": "2028-11-26"}).status_code == 302
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1900-01-01", "1958-04-01"])
+def test_leg_problems_cannot_start_before_the_patients_date_of_birth(client, day):
+    post_step(client, "about")  # born 1958-04-02
+    response = post_step(client, "legs", {"symptoms_started": day})
+    assert "before your date of birth" in errors(response, "symptoms_started")
+    assert f'value="{day}"' in response.text  # what was typed stays on the page
+
+
+def test_leg_problems_can_start_on_the_day_of_birth(client):
+    post_step(client, "about")
+    assert (
+        post_step(client, "legs", {"symptoms_started": ABOUT["date_of_birth"]}).status_code == 302
+    )
+
+
+def test_leg_problems_more_than_120_years_ago_are_refused_without_a_date_of_birth(client):
+    # The legs step posted with no first step behind it (a hand-made request).
+    response = post_step(client, "legs", {"symptoms_started": "0001-01-01"})
+    assert "more than 120 years ago" in errors(response, "symptoms_started")
+
+
+def test_a_date_of_birth_changed_after_the_leg_problems_started_stops_the_submission(client):
+    post_step(client, "about")
+    post_step(client, "legs", {"symptoms_started": "2000-05-01"})
+    # The patient goes back and gives a later date of birth.
+    assert post_step(client, "about", {"date_of_birth": "2010-03-03"}).status_code == 302
+    assert client.get(reverse("intake:step", kwargs={"step": "pain"})).url == reverse(
+        "intake:step", kwargs={"step": "legs"}
+    )
+    response = post_step(client, "legs", {"symptoms_started": "2000-05-01"})
+    assert "before your date of birth" in errors(response, "symptoms_started")
+    for slug in ("pain", "warning-signs"):
+        post_step(client, slug)
+    assert post_step(client, "health").url == reverse("intake:step", kwargs={"step": "legs"})
+    assert Case.objects.count() == 0
+    assert post_step(client, "legs", {"symptoms_started": "2011-05-01"}).status_code == 302
+    assert post_step(client, "health").url == reverse("intake:done")
+    assert Case.objects.get().answers["symptoms_started"] == "2011-05-01"
+
+
+def test_today_stays_valid_for_each_bound(client):
+    fill_all(
+        client, {"appointment_date": days_from_today(0), "symptoms_started": days_from_today(0)}
+    )
+    assert Case.objects.count() == 1
