@@ -108,6 +108,65 @@ def ensure_staff_roles(*, apps=global_apps, using: str = DEFAULT_DB_ALIAS) -> No
         )
 
 
+# Who may give whom which powers ------------------------------------------------------
+
+
+def held_permissions(user) -> set[str]:
+    """Every permission ``user`` holds ("app_label.codename"), directly or through groups.
+
+    Read from the database whether or not the account is active (Django's
+    backend reports none for an inactive one, which would make a deactivated
+    clinician look powerless and so editable by anyone). A superuser holds all.
+    """
+    from django.contrib.auth.models import Permission
+
+    permissions = Permission.objects.all()
+    if not user.is_superuser:
+        permissions = permissions.filter(Q(user=user) | Q(group__user=user))
+    return {
+        f"{app_label}.{codename}"
+        for app_label, codename in permissions.values_list(
+            "content_type__app_label", "codename"
+        ).distinct()
+    }
+
+
+def grantable_groups(user):
+    """The groups (roles) ``user`` may put someone in: those whose every permission they hold.
+
+    A clinic manager may make someone a clinic manager, but not a clinician:
+    whoever creates an account sets its password, so granting a role one does
+    not hold would be granting it to oneself.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    if user.is_superuser:
+        return Group.objects.all()
+    held = held_permissions(user)
+    beyond = [
+        pk
+        for pk, app_label, codename in Permission.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+        if f"{app_label}.{codename}" not in held
+    ]
+    return Group.objects.exclude(permissions__in=beyond)
+
+
+def may_manage_account(actor, account) -> bool:
+    """Whether ``actor`` may change ``account`` (details, password, roles) at all.
+
+    Only a superuser changes a superuser's account; anyone else only accounts
+    holding no permission they lack themselves. Setting the password of an
+    account with more powers would let them sign in with those powers.
+    """
+    if actor.is_superuser:
+        return True
+    if account.is_superuser:
+        return False
+    return held_permissions(account) <= held_permissions(actor)
+
+
 def ensure_staff_roles_after_migrate(sender, *, apps=global_apps, using=DEFAULT_DB_ALIAS, **kwargs):
     """``post_migrate`` receiver: keep the roles complete after every migrate.
 

@@ -245,3 +245,167 @@ def test_staff_without_a_role_see_no_cases(client):
     assert client.get(reverse("admin:intake_redflagcase_changelist")).status_code == 403
     assert client.get(case_url(case)).status_code == 403
     assert client.post(case_url(case, "note"), {"text": "Hi"}).status_code == 403
+
+
+# Nobody raises powers above their own, nor their own (issue 18, finding 2) -----------
+
+SUPERUSER = "superuser"
+NO_ROLE = "no role"
+SELF = "themselves"
+ROLES = (FRONT_DESK, CLINICIAN, CLINIC_MANAGER)
+
+
+def account(kind: str, **kwargs):
+    """A staff account of one kind: a role, no role, or a superuser."""
+    if kind == SUPERUSER:
+        return UserFactory(is_superuser=True, **kwargs)
+    if kind == NO_ROLE:
+        ensure_staff_roles()
+        return UserFactory(**kwargs)
+    return staff_in(kind, **kwargs)
+
+
+def change_form_post(user, *, groups, **extra) -> dict:
+    """What the user admin's change form posts: the account as it is, with ``groups``."""
+    return {
+        "username": user.username,
+        "first_name": "Changed",
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on",
+        "is_staff": "on",
+        "groups": [group.pk for group in groups],
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "09:00:00",
+        **extra,
+    }
+
+
+def expected_grant(actor: str, target: str, role: str) -> bool:
+    """The rule: only a superuser or a holder of every power of ``role``, never on oneself,
+    and never on an account with powers the actor lacks."""
+    if target == SELF:
+        return False
+    if actor == SUPERUSER:
+        return True
+    if actor != CLINIC_MANAGER:  # no auth.change_user at all
+        return False
+    return target in (CLINIC_MANAGER, NO_ROLE) and role == CLINIC_MANAGER
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("target", [*ROLES, NO_ROLE, SUPERUSER, SELF])
+@pytest.mark.parametrize("actor", [*ROLES, SUPERUSER])
+def test_nobody_grants_a_role_beyond_their_own_or_to_themselves(client, actor, target, role):
+    """Each role (and a superuser) giving each role to an account of each kind and to themselves."""
+    acting = account(actor, username="actor")
+    changed = acting if target == SELF else account(target, username="target")
+    before = set(changed.groups.values_list("name", flat=True))
+    client.force_login(acting)
+
+    response = client.post(
+        reverse("admin:auth_user_change", args=[changed.pk]),
+        change_form_post(changed, groups=[Group.objects.get(name=role)]),
+    )
+
+    changed.refresh_from_db()
+    after = set(changed.groups.values_list("name", flat=True))
+    if expected_grant(actor, target, role):
+        assert response.status_code == 302
+        assert after == {role}
+    else:
+        assert after == before, f"{actor} changed {target}'s roles to {after}"
+        assert response.status_code in (200, 302, 403)
+
+
+@pytest.mark.parametrize("actor", [*ROLES, SUPERUSER])
+def test_nobody_changes_their_own_superuser_staff_or_permissions(client, actor):
+    acting = account(actor, username="actor")
+    was_superuser = acting.is_superuser
+    correct = Permission.objects.get(codename="correct_case_answers")
+    client.force_login(acting)
+
+    client.post(
+        reverse("admin:auth_user_change", args=[acting.pk]),
+        change_form_post(
+            acting,
+            groups=Group.objects.all(),
+            is_superuser="on",
+            user_permissions=[correct.pk],
+        )
+        | {"is_staff": ""},
+    )
+
+    acting.refresh_from_db()
+    assert acting.is_superuser == was_superuser
+    assert acting.is_staff
+    assert not acting.user_permissions.exists()
+
+
+def test_a_clinic_manager_posting_the_clinician_role_to_themselves_cannot_correct_answers(
+    client,
+):
+    """The attack as reported: POST groups=<Clinician id> to one's own change page."""
+    manager = staff_in(CLINIC_MANAGER)
+    client.force_login(manager)
+    case = CaseFactory()
+    clinician = Group.objects.get(name=CLINICIAN)
+
+    client.post(
+        reverse("admin:auth_user_change", args=[manager.pk]),
+        change_form_post(manager, groups=[clinician, Group.objects.get(name=CLINIC_MANAGER)]),
+    )
+
+    assert not manager.groups.filter(name=CLINICIAN).exists()
+    url = reverse("admin:intake_case_correct_answer", args=[case.pk]) + "?code=saddle_numbness"
+    assert client.get(url).status_code == 403
+
+
+def test_a_clinic_manager_is_offered_only_the_roles_they_hold(client):
+    client.force_login(staff_in(CLINIC_MANAGER))
+    newcomer = UserFactory()
+
+    page = client.get(reverse("admin:auth_user_change", args=[newcomer.pk]))
+
+    offered = set(
+        page.context["adminform"].form.fields["groups"].queryset.values_list("name", flat=True)
+    )
+    assert offered == {CLINIC_MANAGER}
+
+
+@pytest.mark.parametrize("target", [FRONT_DESK, CLINICIAN, SUPERUSER])
+def test_a_clinic_manager_cannot_set_the_password_of_an_account_with_more_powers(client, target):
+    client.force_login(staff_in(CLINIC_MANAGER, username="actor"))
+    other = account(target, username="target")
+    before = other.password
+
+    url = reverse("admin:auth_user_password_change", args=[other.pk])
+    assert client.get(url).status_code == 403
+    new = "another-long-passphrase-42"
+    response = client.post(url, {"password1": new, "password2": new})
+
+    assert response.status_code == 403
+    other.refresh_from_db()
+    assert other.password == before
+
+
+def test_a_deactivated_clinician_is_still_beyond_a_clinic_manager(client):
+    client.force_login(staff_in(CLINIC_MANAGER, username="actor"))
+    former = staff_in(CLINICIAN, username="former", is_active=False)
+
+    response = client.post(
+        reverse("admin:auth_user_change", args=[former.pk]),
+        change_form_post(former, groups=[Group.objects.get(name=CLINICIAN)]),
+    )
+
+    assert response.status_code == 403
+    former.refresh_from_db()
+    assert not former.is_active
+
+
+def test_a_clinic_manager_cannot_reach_two_factor_devices(client):
+    """Enrolment is done with ``manage.py staff_2fa_enrol`` (see the README): a device's
+    page shows its secret, which would let a manager sign in as its owner."""
+    client.force_login(staff_in(CLINIC_MANAGER))
+    assert client.get(reverse("admin:otp_totp_totpdevice_changelist")).status_code == 403
+    assert client.get(reverse("admin:otp_totp_totpdevice_add")).status_code == 403
