@@ -361,6 +361,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
+# Masked wherever axes keeps or logs a login attempt (its own defaults plus
+# the one-time code: a wrong code is still a clue to the secret).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+# Nobody, superusers included, reads another person's two-factor secret in
+# the admin: whoever holds it and can set the password could sign in as them.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Public questionnaire: requests per client address (clinic tablets share one
 # address, so the limit is generous; it stops floods, not patients).

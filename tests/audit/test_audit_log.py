@@ -241,3 +241,37 @@ def test_a_search_records_its_term_in_the_audit_log_but_not_in_the_logs(superuse
     assert [entry.details.get("search") for entry in lists] == [term, term, term]
     assert lists[0].details["filters"] == {"status": "new"}
     assert case.patient.last_name not in caplog.text
+
+
+def test_a_wrong_one_time_code_is_not_kept_in_the_lockout_records(client, settings):
+    from axes.models import AccessAttempt
+
+    settings.CLINIC_REQUIRE_2FA = True
+    user = UserFactory(username="clin2fa", is_superuser=True)
+    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    code = wrong_code(device)
+
+    client.post(
+        reverse("admin:login"),
+        {
+            "username": "clin2fa",
+            "password": PASSWORD,
+            "otp_device": device.persistent_id,
+            "otp_token": code,
+        },
+    )
+
+    attempt = AccessAttempt.objects.get()
+    assert code not in attempt.post_data
+    assert PASSWORD not in attempt.post_data
+
+
+def test_nobody_reads_another_persons_two_factor_secret_in_the_admin(client):
+    owner = UserFactory(username="clin2fa")
+    device = TOTPDevice.objects.create(user=owner, name="authenticator", confirmed=True)
+    client.force_login(UserFactory(username="root", is_superuser=True))
+
+    page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]))
+
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
