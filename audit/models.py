@@ -50,6 +50,21 @@ class AuditEntry(AppendOnlyModel):
 
     objects = AppendOnlyQuerySet.as_manager()
     append_only_error = AuditLogIsAppendOnly
+    chain_fields = (
+        "created_at",
+        "user_id",
+        "username",
+        "action",
+        "object_type",
+        "object_id",
+        "object_label",
+        "path",
+        "method",
+        "status_code",
+        "ip_address",
+        "user_agent",
+        "details",
+    )
 
     class Meta:
         verbose_name = _("audit entry")

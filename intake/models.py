@@ -332,6 +332,16 @@ class CaseEvent(AppendOnlyModel):
 
     objects = AppendOnlyQuerySet.as_manager()
     append_only_error = TimelineIsAppendOnly
+    chain_fields = (
+        "case_id",
+        "kind",
+        "author_id",
+        "created_at",
+        "summary",
+        "text",
+        "before",
+        "after",
+    )
 
     class Meta:
         verbose_name = _("timeline entry")

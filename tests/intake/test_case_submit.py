@@ -120,10 +120,11 @@ def test_the_last_step_goes_into_the_case_in_five_statements(
 ):
     fill_all(client, stop_before="health")
     settings.CLINIC_RATELIMIT = False  # its counters are statements of their own
-    # Read the draft; store the patient, the case and its timeline entry; link the
-    # draft to its case. (The savepoint and its release stand for the transaction,
-    # as the test runs inside one of its own.)
-    with django_assert_num_queries(7):
+    # Read the draft; store the patient, the case and its timeline entry (after
+    # reading the timeline's newest hash to chain it to); link the draft to its
+    # case. (The savepoint and its release stand for the transaction, as the test
+    # runs inside one of its own.)
+    with django_assert_num_queries(8):
         response = post_step(client, "health", {"medications": "ibuprofen"})
     assert response.status_code == 302
     assert response["Location"] == reverse("intake:done")

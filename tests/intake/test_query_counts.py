@@ -29,9 +29,11 @@ pytestmark = pytest.mark.django_db
 QUEUE_URL = "/admin/intake/redflagcase/"
 CASES_URL = "/admin/intake/case/"
 PATIENTS_URL = "/admin/intake/patient/"
-# The issue's limit is 10 in production, where the two-factor middleware also
-# loads the staff member's device: one query fewer here, where 2FA is off.
-MAX_QUERIES = 9
+# The issue's limit was 10 in production, where the two-factor middleware also
+# loads the staff member's device: one query fewer here, where 2FA is off. The
+# list's audit entry now reads the audit log's newest hash to chain itself to
+# (issue 18, finding 5): one more, 11 in production.
+MAX_QUERIES = 10
 
 RED_FLAG_MIXES = [
     {"saddle_numbness": "yes", "bladder_retention": "yes"},
