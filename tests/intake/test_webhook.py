@@ -8,10 +8,7 @@ import datetime
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +26,7 @@ from tests.intake.alert_receivers import (
     submit_emergency,
     wait_for,
 )
+from tests.test_settings import run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -200,19 +198,6 @@ def test_no_webhook_delivery_when_no_webhook_is_set(
 
 
 # Settings and deploy checks -------------------------------------------------------
-
-
-def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLINIC_"))}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 PRODUCTION_ENV = {
