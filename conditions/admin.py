@@ -39,8 +39,9 @@ class RelatedCodesField(forms.CharField):
         return (initial or []) != self.to_python(data)
 
 
-#: The Spanish version of a page, edited beside the English one.
-SPANISH_FIELDS = translated_field_names("es")
+#: The Spanish version of a page, edited beside the English one: the fields a
+#: complete Spanish page needs, then its optional one-line description.
+SPANISH_FIELDS = (*translated_field_names("es"), "description_es")
 
 
 class ConditionAdminForm(forms.ModelForm):
@@ -48,6 +49,11 @@ class ConditionAdminForm(forms.ModelForm):
         label=_("Related questionnaire answers"),
         required=False,
         help_text=Condition._meta.get_field("related_codes").help_text,
+    )
+    required_codes = RelatedCodesField(
+        label=_("Answers the page needs"),
+        required=False,
+        help_text=Condition._meta.get_field("required_codes").help_text,
     )
 
     class Meta:
@@ -57,11 +63,13 @@ class ConditionAdminForm(forms.ModelForm):
             "slug",
             "group",
             "summary",
+            "description",
             "sort_order",
             *SECTION_FIELDS,
             "show_emergency_box",
             *SPANISH_FIELDS,
             "related_codes",
+            "required_codes",
             "is_published",
             "reviewed_on",
         )
@@ -105,7 +113,7 @@ class ConditionAdmin(SimpleHistoryAdmin):
     )
     list_display_links = ("title",)
     list_filter = ("group", "is_published")
-    search_fields = ("title", "slug", "summary", "title_es", "summary_es")
+    search_fields = ("title", "slug", "summary", "description", "title_es", "summary_es")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("created_at", "updated_at")
     inlines = [ReferenceInline]
@@ -113,7 +121,7 @@ class ConditionAdmin(SimpleHistoryAdmin):
     history_list_display = ["is_published"]
     save_on_top = True
     fieldsets = (
-        (None, {"fields": ("title", "slug", "group", "summary", "sort_order")}),
+        (None, {"fields": ("title", "slug", "group", "summary", "description", "sort_order")}),
         (
             _("Page text"),
             {
@@ -129,14 +137,26 @@ class ConditionAdmin(SimpleHistoryAdmin):
             {
                 "description": _(
                     "The same facts as the English page, in plain Spanish. Patients who "
-                    "choose Spanish see this version only when every field here is filled "
-                    "in; until then they see the English page with a note that it is only "
-                    "in English for now. References are shared by both versions."
+                    "choose Spanish see this version only when every field here but the "
+                    "one-line description is filled in; until then they see the English "
+                    "page with a note that it is only in English for now. References are "
+                    "shared by both versions."
                 ),
                 "fields": SPANISH_FIELDS,
             },
         ),
-        (_("Links from the questionnaire"), {"fields": ("related_codes",)}),
+        (
+            _("Links from the questionnaire"),
+            {
+                "description": _(
+                    "After the questionnaire a patient is shown at most four pages, each "
+                    "only for a reason in their answers: one of the related answers, and "
+                    "one of the answers the page needs when that list is not empty. Pages "
+                    "in the serious group come first."
+                ),
+                "fields": ("related_codes", "required_codes"),
+            },
+        ),
         (
             _("Publishing"),
             {"fields": ("is_published", "reviewed_on", "created_at", "updated_at")},

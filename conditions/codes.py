@@ -31,6 +31,7 @@ ANSWER_CODES: dict[str, tuple[str, ...]] = {
     "feet_numbness": YES_NO,
     "burning_pain": YES_NO,
     "walking_pain": YES_NO,
+    "night_pain": YES_NO,
     # Urgent warning signs (cauda equina)
     "saddle_numbness": YES_NO_UNSURE,
     "bladder_retention": YES_NO_UNSURE,
@@ -46,6 +47,8 @@ ANSWER_CODES: dict[str, tuple[str, ...]] = {
     "fever": YES_NO,
     "infection_risk": YES_NO,
     "recent_trauma": YES_NO,
+    "steroid_use": YES_NO,
+    "osteoporosis": YES_NO_UNSURE,
     "statin_use": YES_NO,
     "recent_illness": YES_NO,
 }

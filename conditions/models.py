@@ -34,8 +34,13 @@ BASE_LANGUAGE = "en"
 #: translated field, named ``<field>_<language>`` (``title_es``), so staff edit
 #: both versions in the admin and the page history keeps both.
 TRANSLATION_LANGUAGES = ("es",)
-#: Everything a patient reads on a page (references stay as published).
+#: Everything a patient reads on a page (references stay as published). A page
+#: is shown in a language only when all of these are written in it.
 TRANSLATED_FIELDS = ("title", "summary", *SECTION_FIELDS)
+#: Translated too, but optional: the one-line description shown under a page's
+#: link in the topics a patient's answers point to. A missing description hides
+#: nothing; the link is shown without it.
+OPTIONAL_TRANSLATED_FIELDS = ("description",)
 
 
 def translated_field_names(language: str) -> tuple[str, ...]:
@@ -63,6 +68,18 @@ class Condition(models.Model):
         max_length=400,
         help_text=_("One or two plain sentences shown in the list and under the title."),
     )
+    description = models.CharField(
+        _("one-line description"),
+        max_length=150,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "Shown under the page's link in the topics suggested after the questionnaire. "
+            "One short line in everyday words a child of 11 would understand, for example "
+            "“A bone in the back has slipped forward”."
+        ),
+    )
     what_it_is = models.TextField(_("what it is"))
     symptoms = models.TextField(_("common symptoms"))
     causes = models.TextField(_("causes"))
@@ -77,6 +94,13 @@ class Condition(models.Model):
     )
     summary_es = models.TextField(
         _("summary (Spanish)"), max_length=400, blank=True, default="", db_default=""
+    )
+    description_es = models.CharField(
+        _("one-line description (Spanish)"),
+        max_length=150,
+        blank=True,
+        default="",
+        db_default="",
     )
     what_it_is_es = models.TextField(
         _("what it is (Spanish)"), blank=True, default="", db_default=""
@@ -111,6 +135,20 @@ class Condition(models.Model):
             "One per line. A code on its own means the patient answered yes "
             "(leg_numbness); code=answer matches one answer (pain_pattern=back_of_leg, "
             "weak_side=both, saddle_numbness=unsure)."
+        ),
+    )
+    required_codes = models.JSONField(
+        _("answers the page needs"),
+        default=list,
+        # Rows written without this field (older code, the historical models of
+        # earlier data migrations) need no answers.
+        db_default=[],
+        blank=True,
+        validators=[validate_related_codes],
+        help_text=_(
+            "Leave empty, or list answers of which the patient must have given at least "
+            "one before this page is suggested, whatever else matches (for diabetic "
+            "neuropathy: diabetes and diabetes=unsure). One per line, written as above."
         ),
     )
     is_published = models.BooleanField(
@@ -195,6 +233,15 @@ class Condition(models.Model):
     @property
     def display_summary(self) -> str:
         return self._text("summary")
+
+    @property
+    def display_description(self) -> str:
+        """The one-line description in the page's content language; may be empty.
+
+        Never the English line under a Spanish title: a page shown in Spanish
+        without its Spanish description shows no description.
+        """
+        return self._text("description").strip()
 
     @property
     def display_urgent_help(self) -> str:

@@ -16,9 +16,8 @@ from .models import (
 )
 
 #: At most this many pages are suggested after a questionnaire, so the list stays
-#: short enough to read; pages in the serious group are never dropped by the cap.
-MAX_SUGGESTED_CONDITIONS = 6
-
+#: short enough to read and each link can carry its one-line description.
+MAX_SUGGESTED_CONDITIONS = 4
 
 #: The long texts a list of pages never shows, in every language.
 LONG_TEXT_FIELDS = (
@@ -59,46 +58,71 @@ def _answer_as_text(answer: object) -> str:
     return str(answer).strip().lower()
 
 
-def condition_match_count(related_codes: Iterable[str], answers: Mapping[str, object]) -> int:
-    """How many of a condition's related codes the answers match.
+def matching_codes(codes: Iterable[str], answers: Mapping[str, object]) -> list[str]:
+    """The entries of ``codes`` that the answers match, each once, in their order.
 
     A bare code matches the answer "yes"; ``code=value`` matches that answer
     exactly. A question that was not asked (missing key) matches nothing.
     """
-    matches = 0
-    for related_code in set(related_codes):
+    matched = []
+    for related_code in codes:
         code, expected = parse_related_code(related_code)
         answer = answers.get(code)
-        if answer is not None and _answer_as_text(answer) == expected:
-            matches += 1
-    return matches
+        if answer is None or _answer_as_text(answer) != expected:
+            continue
+        if related_code not in matched:
+            matched.append(related_code)
+    return matched
+
+
+def condition_match_count(related_codes: Iterable[str], answers: Mapping[str, object]) -> int:
+    """How many of a condition's related codes the answers match."""
+    return len(matching_codes(related_codes, answers))
+
+
+def suggestion_reasons(condition: Condition, answers: Mapping[str, object]) -> list[str]:
+    """The answers that point to ``condition``, or none when it must not be suggested.
+
+    A page is suggested only for a reason in the answers: at least one of its
+    related codes matches, and, when it lists codes it needs (``required_codes``,
+    such as diabetes for diabetic neuropathy), at least one of those matches too.
+    The reasons are the matching needed codes, then the matching related codes.
+    """
+    related = matching_codes(condition.related_codes or [], answers)
+    if not related:
+        return []
+    required = matching_codes(condition.required_codes or [], answers)
+    if condition.required_codes and not required:
+        return []
+    return required + [code for code in related if code not in required]
 
 
 def conditions_for_answers(answers: Mapping[str, object]) -> list[Condition]:
-    """Published conditions related to the symptom answers, most relevant first.
+    """Published pages the symptom answers point to, most relevant first, at most four.
 
-    Ordered by the number of matching answers (most first), then by the
-    library's sort order. At most ``MAX_SUGGESTED_CONDITIONS`` are returned, except
-    that a matching page in the serious group (cauda equina syndrome, spinal
-    tumour) is always included: a patient must never miss the emergency page
-    because calmer topics matched more answers.
+    Pages in the serious group (cauda equina syndrome, spinal tumour) come
+    first, so a patient never misses the emergency page because calmer topics
+    matched more answers; within each part, the page with more matching answers
+    comes first, then the library's sort order. Each page returned carries its
+    reasons as ``suggestion_reasons`` (see ``suggestion_reasons()``).
     """
     if not answers:
         return []
-    candidates = listed_conditions()
     scored = []
-    for condition in candidates:
-        count = condition_match_count(condition.related_codes, answers)
-        if count:
-            scored.append((count, condition))
-    scored.sort(key=lambda item: (-item[0], item[1].sort_order, item[1].title))
-    ranked = [condition for _count, condition in scored]
-
-    serious = [c for c in ranked if c.group == ConditionGroup.SERIOUS]
-    room_for_others = max(MAX_SUGGESTED_CONDITIONS - len(serious), 0)
-    others = [c for c in ranked if c.group != ConditionGroup.SERIOUS][:room_for_others]
-    kept = {c.pk for c in serious} | {c.pk for c in others}
-    return [c for c in ranked if c.pk in kept]
+    for condition in listed_conditions():
+        reasons = suggestion_reasons(condition, answers)
+        if reasons:
+            condition.suggestion_reasons = reasons
+            scored.append(condition)
+    scored.sort(
+        key=lambda c: (
+            c.group != ConditionGroup.SERIOUS,
+            -len(c.suggestion_reasons),
+            c.sort_order,
+            c.title,
+        )
+    )
+    return scored[:MAX_SUGGESTED_CONDITIONS]
 
 
 @dataclass(frozen=True)
