@@ -150,6 +150,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "intake.middleware.DatabaseUnavailableMiddleware",
+    # Clinic tablets forget an idle questionnaire before any patient page reads it.
+    "intake.tablet.ClinicTabletMiddleware",
     "audit.middleware.AdminAuditMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
@@ -451,6 +453,12 @@ CLINIC_BASE_URL = os.environ.get("CLINIC_BASE_URL", "http://127.0.0.1:8000").rst
 CLINIC_REQUIRE_2FA = env_bool("CLINIC_REQUIRE_2FA", not DEBUG)
 # How long an unfinished questionnaire is kept for the patient to resume.
 CLINIC_DRAFT_HOURS = env_int("CLINIC_DRAFT_HOURS", 24)
+# On a device staff made a clinic tablet (intake/tablet.py), a questionnaire
+# left untouched this long is wiped, so the next patient sees nothing of it.
+CLINIC_TABLET_IDLE_SECONDS = env_int("CLINIC_TABLET_IDLE_SECONDS", 300)
+# How long a device stays a clinic tablet once staff switch it on (browsers
+# keep a cookie 400 days at most).
+CLINIC_TABLET_COOKIE_DAYS = env_int("CLINIC_TABLET_COOKIE_DAYS", 400)
 # A closed case's answers are removed this many days after its last activity
 # (about seven years by default; set it to what your jurisdiction requires).
 CLINIC_CASE_RETENTION_DAYS = env_int("CLINIC_CASE_RETENTION_DAYS", 2557)

@@ -53,6 +53,7 @@ from .services import (
     case_change_status,
     case_correct_answer,
 )
+from .tablet import clinic_tablet_admin_view
 from .templatetags.intake_admin import (
     Question,
     acknowledgement_in_words,
@@ -994,10 +995,15 @@ class CaseAdmin(
     # Service views ---------------------------------------------------------
 
     def get_urls(self):
-        """The case page's buttons: one POST-only view per service, before the default URLs."""
+        """The case page's buttons: one POST-only view per service, before the default URLs.
+
+        Also the clinic tablet switch (``intake/tablet.py``), staff's screen for
+        the device they are using, at ``clinic-tablet/``.
+        """
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         wrap = self.admin_site.admin_view
         return [
+            path("clinic-tablet/", wrap(self.clinic_tablet_view), name="clinic_tablet"),
             path(
                 "<path:object_id>/status/",
                 wrap(self.change_status_view),
@@ -1026,6 +1032,10 @@ class CaseAdmin(
             *self.export_urls(),
             *super().get_urls(),
         ]
+
+    def clinic_tablet_view(self, request: HttpRequest) -> HttpResponse:
+        """Make the device in use a clinic tablet, or an ordinary one again."""
+        return clinic_tablet_admin_view(request, admin_site=self.admin_site)
 
     def _case_for(self, request: HttpRequest, object_id: str, permission: str) -> Case:
         """The case, if the user may see it and holds ``permission``; 403 or 404 otherwise."""
