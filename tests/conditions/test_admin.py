@@ -16,6 +16,8 @@ CONDITION_FIELDS = (
     "slug",
     "group",
     "summary",
+    "description",
+    "description_es",
     "sort_order",
     *SECTION_FIELDS,
     "reviewed_on",
@@ -38,6 +40,7 @@ def change_form_data(condition: Condition, **changes) -> dict:
     """What the admin change form posts for this page, with some fields changed."""
     data = {name: getattr(condition, name) or "" for name in CONDITION_FIELDS}
     data["related_codes"] = "\n".join(condition.related_codes)
+    data["required_codes"] = "\n".join(condition.required_codes)
     if condition.is_published:
         data["is_published"] = "on"
     if condition.show_emergency_box:
@@ -232,3 +235,41 @@ def test_clinic_manager_role_can_edit_and_preview_the_library(client):
     response = client.post(change_url(condition), change_form_data(condition, title="ST"))
     assert response.status_code == 302
     assert condition.history.latest().history_user == manager
+
+
+def test_staff_write_the_one_line_description_and_the_answers_a_page_needs(
+    superuser_client, superuser
+):
+    condition = Condition.objects.get(slug="direct-nerve-trauma")
+    response = superuser_client.post(
+        change_url(condition),
+        change_form_data(
+            condition,
+            description="A nerve hurt in an accident.",
+            description_es="Un nervio lesionado en un accidente.",
+            required_codes="recent_trauma\nfalls=maybe\nnot_a_code",
+        ),
+    )
+    assert response.status_code == 200  # shown again with the errors
+    page = response.content.decode()
+    assert "“maybe” is not a possible answer to “falls”" in page
+    assert "“not_a_code” is not a questionnaire code." in page
+
+    response = superuser_client.post(
+        change_url(condition),
+        change_form_data(
+            condition,
+            description="A nerve hurt in an accident.",
+            description_es="Un nervio lesionado en un accidente.",
+            required_codes="recent_trauma\nfalls",
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    condition.refresh_from_db()
+    assert condition.description == "A nerve hurt in an accident."
+    assert condition.description_es == "Un nervio lesionado en un accidente."
+    assert condition.required_codes == ["recent_trauma", "falls"]
+    latest = condition.history.latest()
+    assert latest.history_user == superuser
+    changed = latest.diff_against(latest.prev_record).changed_fields
+    assert {"description", "description_es", "required_codes"} <= set(changed)

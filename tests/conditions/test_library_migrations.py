@@ -220,3 +220,104 @@ def test_the_text_shipped_before_is_what_0002_and_0004_loaded():
         assert {f"{name}_es" for name in english} == set(fields) - english, slug
         for name, before in fields.items():
             assert before.strip() != shipped_text(slug, name), (slug, name)
+
+
+# Descriptions and suggestion rules (issue 19) --------------------------------------
+
+TOPICS = importlib.import_module("conditions.migrations.0007_topic_descriptions_and_rules")
+
+
+def topics_apps():
+    """The models as migration 0007 sees them."""
+    executor = MigrationExecutor(connection)
+    return executor.loader.project_state(("conditions", "0007_topic_descriptions_and_rules")).apps
+
+
+def as_loaded_before_issue_19(slug: str, **overrides) -> Condition:
+    """A page as a site loaded before 0007 has it: old rules, no descriptions."""
+    values = {
+        "related_codes": TOPICS.RELATED_CODES_BEFORE.get(slug, shipped()[slug]["related_codes"]),
+        "required_codes": [],
+        "description": "",
+        "description_es": "",
+    }
+    values.update(overrides)
+    Condition.objects.filter(slug=slug).update(**values)
+    return Condition.objects.get(slug=slug)
+
+
+def topics_rows(condition: Condition):
+    return condition.history.filter(history_change_reason=TOPICS.CHANGE_REASON)
+
+
+def test_a_new_database_has_every_pages_rules_and_descriptions_from_the_files():
+    spanish = shipped("library.es.toml")
+    for slug, entry in shipped().items():
+        condition = Condition.objects.get(slug=slug)
+        assert condition.related_codes == entry["related_codes"], slug
+        assert condition.required_codes == entry.get("required_codes", []), slug
+        assert condition.description == entry["description"], slug
+        assert condition.description_es == spanish[slug]["description"], slug
+
+
+def test_0007_gives_an_old_page_its_rules_and_descriptions_and_records_why():
+    condition = as_loaded_before_issue_19("diabetic-neuropathy")
+    updated_at = condition.updated_at
+    rows = topics_rows(condition).count()
+
+    TOPICS.load_descriptions_and_rules(topics_apps(), schema_editor=None)
+
+    condition.refresh_from_db()
+    entry = shipped()["diabetic-neuropathy"]
+    assert "diabetes" not in condition.related_codes
+    assert condition.required_codes == ["diabetes", "diabetes=unsure"] == entry["required_codes"]
+    assert condition.description == entry["description"]
+    assert (
+        condition.description_es == shipped("library.es.toml")["diabetic-neuropathy"]["description"]
+    )
+    assert condition.updated_at == updated_at  # no page text changed
+    assert topics_rows(condition).count() == rows + 1
+    row = topics_rows(condition).latest()
+    assert row.required_codes == condition.required_codes
+    assert row.description_es == condition.description_es
+
+
+def test_0007_never_changes_rules_or_descriptions_staff_wrote_and_says_which_pages(capsys):
+    staff_rules = ["diabetes", "feet_numbness"]
+    condition = as_loaded_before_issue_19(
+        "diabetic-neuropathy", related_codes=staff_rules, description="Our clinic's own line."
+    )
+
+    # Rules staff changed on a page this revision does not touch are no news.
+    Condition.objects.filter(slug="lumbar-radiculopathy-sciatica").update(
+        related_codes=["leg_numbness"]
+    )
+
+    TOPICS.load_descriptions_and_rules(topics_apps(), schema_editor=None)
+
+    condition.refresh_from_db()
+    assert condition.related_codes == staff_rules
+    assert condition.required_codes == []
+    assert condition.description == "Our clinic's own line."
+    assert condition.description_es  # the empty Spanish line is filled
+    printed = capsys.readouterr().out
+    assert "diabetic-neuropathy" in printed
+    assert "lumbar-radiculopathy-sciatica" not in printed
+
+
+def test_running_0007_again_changes_nothing():
+    as_loaded_before_issue_19("direct-nerve-trauma")
+    TOPICS.load_descriptions_and_rules(topics_apps(), schema_editor=None)
+    condition = Condition.objects.get(slug="direct-nerve-trauma")
+    rows = condition.history.count()
+
+    TOPICS.load_descriptions_and_rules(topics_apps(), schema_editor=None)
+
+    assert condition.history.count() == rows
+    assert condition.required_codes == ["recent_trauma"]
+
+
+def test_reversing_0007_puts_back_the_rules_the_older_code_expects():
+    TOPICS.restore_rules_before(topics_apps(), schema_editor=None)
+    for slug, before in TOPICS.RELATED_CODES_BEFORE.items():
+        assert Condition.objects.get(slug=slug).related_codes == before, slug
