@@ -1,18 +1,31 @@
 """The clinical summary as a PDF (A4 or US Letter), drawn with fpdf2.
 
 Pure Python on purpose: ``pip install -r requirements.txt`` is all a new
-machine needs (WeasyPrint would also need the Pango system libraries). The text
-face is Noto Sans, shipped as a Python package (``fontpkg-noto-sans``) and
-embedded in each PDF, which covers Latin, Greek and Cyrillic names. A character
-it cannot draw is printed as "�" and the PDF says so under the patient's
-name, pointing to the printable page, which uses the browser's fonts: a name
-must never silently lose letters.
+machine needs (WeasyPrint would also need the Pango system libraries). The
+fonts are Python packages too, embedded (subset) in each PDF:
+
+- Noto Sans (``fontpkg-noto-sans``): Latin, Greek, Cyrillic and Devanagari;
+- Arimo (``fontpkg-arimo``): Hebrew, and the arrows and signs the app writes
+  itself ("Status: New → In review");
+- Noto Sans Arabic (``fontpkg-noto-sans-arabic``);
+- Noto Sans CJK JP (``noto-cjk-sans-jp-regular`` / ``-bold``): Chinese,
+  Japanese and Korean (the JP font holds every CJK glyph, drawn in the
+  Japanese style).
+
+Text is shaped with HarfBuzz (``uharfbuzz``): Arabic letters join, Devanagari
+vowel signs and conjuncts are placed, and right-to-left runs are laid out by
+the Unicode bidirectional algorithm. A fallback font is read only when the
+summary has a letter that needs it, so a plain-English summary costs what it
+did before. A character no font can draw is printed as "�" and the PDF says
+so under the patient's name, pointing to the printable page, which uses the
+browser's fonts: a name must never silently lose letters.
 
 The layout matches the printable page: patient and case on top, then triage,
 red flags and their reasons, then the answers, related topics and timeline.
 The top part is drawn before anything else, so it is always on page one.
 """
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -24,6 +37,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import fontpkg
+import noto_cjk
 from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -39,9 +53,19 @@ from .summary import CaseSummary, SummaryRow
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
-FONT_FAMILY = "Noto Sans"
 _FONT = "noto"
 MISSING_GLYPH = "\ufffd"
+
+#: The fonts, by their fpdf2 family names (lower case: fpdf2 matches fallback
+#: fonts on them): the text font and the fallback fonts, tried in this order
+#: for a character the text font lacks. The module docstring says what each covers.
+_FONTPKG_FAMILIES = {"noto": "Noto Sans", "arimo": "Arimo", "arabic": "Noto Sans Arabic"}
+_CJK = "cjk"
+FALLBACK_FONTS = ("arimo", "arabic", _CJK)
+#: Joiners change how Arabic and Devanagari letters connect, so they are kept;
+#: every other format character (bidirectional overrides above all, which
+#: could make a name read backwards) is dropped.
+_KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
 
 # Colours that still read when printed in greyscale (the words say it too).
 _INK = (20, 20, 20)
@@ -56,15 +80,27 @@ _TIER_COLOURS = {
 }
 
 
-@functools.cache
-def _font_path() -> str:
-    return str(fontpkg.path(FONT_FAMILY))
+def _source_path(family: str, weight: int = 400) -> Path:
+    """The packaged font file of ``family`` (variable for the fontpkg families)."""
+    if family == _CJK:
+        return Path(noto_cjk.font_path("sans", "jp", "bold" if weight >= 700 else "regular"))
+    return Path(fontpkg.path(_FONTPKG_FAMILIES[family]))
 
 
 @functools.cache
-def _font_codepoints() -> frozenset[int]:
-    with TTFont(_font_path(), lazy=True) as font:
+def _codepoints(family: str) -> frozenset[int]:
+    with TTFont(_source_path(family), lazy=True) as font:
         return frozenset(font.getBestCmap())
+
+
+@functools.cache
+def _font_for(char: str) -> str | None:
+    """The first font (text font, then fallbacks in order) that has ``char``."""
+    code = ord(char)
+    for family in (_FONT, *FALLBACK_FONTS):
+        if code in _codepoints(family):
+            return family
+    return None
 
 
 @functools.cache
@@ -88,31 +124,50 @@ def _font_cache_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="clinic-intake-fonts-"))
 
 
+def font_file(family: str, weight: int, *, shaping: bool) -> str:
+    """The TrueType/OpenType file fpdf2 reads for ``family`` at ``weight`` (400, 700).
+
+    The CJK fonts are packaged static, one file per weight. The others are
+    variable fonts, read through a static instance made once and kept (see
+    ``static_instance``).
+    """
+    if family == _CJK:
+        return str(_source_path(family, weight))
+    return static_instance(family, weight, shaping=shaping)
+
+
 @functools.cache
-def static_font(weight: int) -> str:
-    """A static TrueType file of the packaged variable font at ``weight`` (400, 700).
+def static_instance(family: str, weight: int, *, shaping: bool) -> str:
+    """A static TrueType file of the packaged variable font ``family`` at ``weight``.
 
     fpdf2 could instance the variable font itself, but that takes seconds for
     every PDF; here it is done once and kept (a cache, not state: any process
-    can make it again). The file name carries the source font's fingerprint,
-    so a font upgrade makes a new one, and it is written under a temporary
-    name and renamed into place, so processes racing to make it never read
-    half a file.
+    can make it again). With ``shaping``, the OpenType layout tables (GSUB,
+    GPOS, GDEF) are kept: HarfBuzz needs them to join Arabic letters and place
+    Devanagari signs. Without, they are dropped: they only cost time, when the
+    instance is made and again in every PDF's font subsetting. The file name
+    carries the source font's fingerprint, so a font upgrade makes a new one,
+    and it is written under a temporary name and renamed into place, so
+    processes racing to make it never read half a file.
     """
-    source = Path(_font_path())
+    source = _source_path(family)
     info = source.stat()
     fingerprint = hashlib.sha256(f"{source}|{info.st_size}|{info.st_mtime_ns}".encode()).hexdigest()
     folder = _font_cache_dir()
-    target = folder / f"NotoSans-{weight}-{fingerprint[:16]}.ttf"
+    variant = "shaping" if shaping else "plain"
+    target = folder / f"{family}-{weight}-{variant}-{fingerprint[:16]}.ttf"
     if target.exists():
         return str(target)
     with TTFont(source) as font:
-        # fpdf2 draws glyphs without OpenType shaping, so the layout tables only
-        # cost time (most of it) to instantiate; metrics come from gvar.
-        for tag in ("GDEF", "GPOS", "GSUB", "STAT", "HVAR", "MVAR"):
+        dropped = ["STAT", "HVAR", "MVAR"] + ([] if shaping else ["GDEF", "GPOS", "GSUB"])
+        for tag in dropped:
             if tag in font:
                 del font[tag]
-        instance = instancer.instantiateVariableFont(font, {"wght": weight, "wdth": 100})
+        axes = {axis.axisTag: axis.defaultValue for axis in font["fvar"].axes}
+        axes["wght"] = weight
+        if "wdth" in axes:
+            axes["wdth"] = 100
+        instance = instancer.instantiateVariableFont(font, axes)
         handle, partial = tempfile.mkstemp(dir=folder, suffix=".part")
         with os.fdopen(handle, "wb") as output:
             instance.save(output)
@@ -121,25 +176,56 @@ def static_font(weight: int) -> str:
 
 
 def drawable(text: str) -> bool:
-    """Whether the PDF's font can draw every letter of ``text``."""
+    """Whether the PDF's fonts can draw every letter of ``text``."""
     return MISSING_GLYPH not in pdf_text(text)
 
 
 def pdf_text(value: object) -> str:
-    """Text the font can draw: composed, no control characters, unknown letters as "�"."""
+    """Text the fonts can draw: composed, no control characters, unknown letters as "�"."""
     text = unicodedata.normalize("NFC", str(value))
-    known = _font_codepoints()
     out = []
     for char in text:
-        if char == "\n" or ord(char) in known:
+        if char == "\n":
             out.append(char)
         elif char in "\t\r":
             out.append(" " if char == "\t" else "")
         elif unicodedata.category(char) in ("Cc", "Cf"):
-            continue
+            if char in _KEPT_FORMAT_CHARACTERS:
+                out.append(char)
+        elif _font_for(char) is not None:
+            out.append(char)
         else:
             out.append(MISSING_GLYPH)
     return "".join(out)
+
+
+def _needs_shaping(text: str) -> bool:
+    """Whether ``text`` prints wrongly without HarfBuzz.
+
+    That is right-to-left letters (Arabic, Hebrew), joiners, and combining
+    marks (Devanagari vowel signs and viramas, an accent with no precomposed
+    letter). Latin, Greek, Cyrillic and CJK print the same without it, and
+    shaping roughly doubles the time a PDF takes, so it is only switched on
+    for a summary that needs it.
+    """
+    return any(
+        unicodedata.bidirectional(char) in ("R", "AL")
+        or unicodedata.category(char) in ("Mn", "Mc", "Me")
+        or char in _KEPT_FORMAT_CHARACTERS
+        for char in unicodedata.normalize("NFC", text)
+    )
+
+
+def _all_texts(value: object) -> Iterable[str]:
+    """Every string in the summary (its dataclasses, lists and values), to scan."""
+    if isinstance(value, str):
+        yield value
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from _all_texts(getattr(value, field.name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _all_texts(item)
 
 
 def _summary_texts(summary: CaseSummary) -> Iterable[str]:
@@ -159,7 +245,7 @@ def _summary_texts(summary: CaseSummary) -> Iterable[str]:
 
 
 class _SummaryDocument(FPDF):
-    def __init__(self, summary: CaseSummary, paper: str):
+    def __init__(self, summary: CaseSummary, paper: str, *, shaping: bool, fallback: bool):
         super().__init__(orientation="portrait", unit="mm", format=paper)
         self.summary = summary
         self.set_margins(12, 12, 12)
@@ -167,8 +253,39 @@ class _SummaryDocument(FPDF):
         self.set_title(f"Clinical summary {summary.reference}")
         self.set_author(settings.CLINIC_NAME)
         self.set_creator(settings.CLINIC_NAME)
-        self.add_font(_FONT, "", static_font(400))
-        self.add_font(_FONT, "B", static_font(700))
+        self.shaping = shaping
+        self.add_font(_FONT, "", font_file(_FONT, 400, shaping=shaping))
+        self.add_font(_FONT, "B", font_file(_FONT, 700, shaping=shaping))
+        if fallback:
+            # fpdf2 looks for fallback fonts (asking get_fallback_font below)
+            # only once some are set: the text font stands in until the first
+            # real one is added.
+            self.set_fallback_fonts([_FONT])
+        if shaping:
+            # Shaping also runs the bidirectional algorithm, so an Arabic or
+            # Hebrew name reads right to left inside a line that reads left to right.
+            self.set_text_shaping(True)
+
+    def get_fallback_font(self, char: str, style: str = "") -> str | None:
+        """The fallback font for ``char`` (fpdf2 asks when the text font lacks it).
+
+        Our own order decides (``FALLBACK_FONTS``), not which font happened to
+        be added first. A fallback font, in each weight, is added to the
+        document only when a letter first needs it: every font added is read
+        and embedded, and the CJK fonts are 16 MB each.
+        """
+        family = _font_for(char)
+        if family is None or family == _FONT:
+            return None
+        weight_style = "B" if "B" in style else ""
+        if family + weight_style not in self.fonts:
+            weight = 700 if weight_style else 400
+            self.add_font(family, weight_style, font_file(family, weight, shaping=self.shaping))
+            self.set_fallback_fonts(
+                [name for name in FALLBACK_FONTS if name in self.fonts or name + "B" in self.fonts],
+                exact_match=False,
+            )
+        return family + weight_style
 
     # Page furniture -----------------------------------------------------------
 
@@ -450,7 +567,13 @@ def summary_pdf(summary: CaseSummary, *, paper: str = "a4") -> bytes:
 
     ``paper`` is "a4" or "letter".
     """
-    document = _SummaryDocument(summary, PAPER_SIZES.get(paper, "A4"))
+    texts = list(_all_texts(summary))
+    document = _SummaryDocument(
+        summary,
+        PAPER_SIZES.get(paper, "A4"),
+        shaping=any(_needs_shaping(text) for text in texts),
+        fallback=any(_font_for(char) in FALLBACK_FONTS for text in texts for char in text),
+    )
     document.add_page()
     document.draw_title()
     document.draw_patient()
