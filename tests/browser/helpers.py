@@ -211,3 +211,228 @@ def log_in(page, user, next_url: str = "/admin/") -> None:
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"**{next_url}")
+
+
+# Controls: contrast, target size and focus, measured in the page -----------------
+# What axe-core does not check: the colours and sizes the browser really draws.
+# The page reports raw computed styles and boxes; the arithmetic is done here in
+# Python, after WCAG 2.2's definitions, so it can be read and tested on its own.
+
+_RGB = re.compile(r"rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:\s*[,/]\s*([\d.]+%?))?\s*\)")
+_SHADOW = re.compile(
+    r"(rgba?\([^)]*\))\s+(-?[\d.]+)px\s+(-?[\d.]+)px\s+(-?[\d.]+)px\s+(-?[\d.]+)px(\s+inset)?"
+)
+
+Rgba = tuple[float, float, float, float]
+
+
+def parse_colour(css: str) -> Rgba:
+    """A computed colour (Chromium gives ``rgb(…)`` or ``rgba(…)``) as (r, g, b, alpha)."""
+    match = _RGB.search(css or "")
+    if match is None:
+        if (css or "").strip() in ("", "transparent"):
+            return (0.0, 0.0, 0.0, 0.0)
+        raise ValueError(f"not a computed colour: {css!r}")
+    red, green, blue, alpha = match.groups()
+    if alpha is None:
+        opacity = 1.0
+    elif alpha.endswith("%"):
+        opacity = float(alpha[:-1]) / 100
+    else:
+        opacity = float(alpha)
+    return (float(red), float(green), float(blue), opacity)
+
+
+def over(top: Rgba, bottom: Rgba) -> Rgba:
+    """``top`` painted over an opaque ``bottom`` (simple alpha compositing)."""
+    alpha = top[3]
+    return (*(t * alpha + b * (1 - alpha) for t, b in zip(top[:3], bottom[:3], strict=True)), 1.0)
+
+
+def backdrop(layers: list[str]) -> Rgba:
+    """The opaque colour behind an element, from its ancestors' backgrounds (nearest first).
+
+    The canvas under everything is white, as the page has no background of its own.
+    """
+    colour: Rgba = (255.0, 255.0, 255.0, 1.0)
+    for css in reversed(layers):
+        colour = over(parse_colour(css), colour)
+    return colour
+
+
+def relative_luminance(colour: Rgba) -> float:
+    """WCAG 2.2's relative luminance of an opaque sRGB colour."""
+
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(c) for c in colour[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first: Rgba, second: Rgba) -> float:
+    """WCAG contrast ratio, from 1 (same) to 21 (black on white)."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def css_colour(colour: Rgba) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(round(c) for c in colour[:3]))
+
+
+def box_shadows(css: str) -> list[dict]:
+    """A computed ``box-shadow`` as a list of {colour, spread, inset}."""
+    return [
+        {"colour": colour, "spread": float(spread), "inset": bool(inset)}
+        for colour, _x, _y, _blur, spread, inset in _SHADOW.findall(css or "")
+    ]
+
+
+# Every control a patient can see, with its boxes and colours. "choice" is a
+# radio or checkbox (its target is the box together with its labels); "field"
+# a text box, list box or text area; "button" a button or a link drawn as one;
+# "nav" a header link; "link" any other link. Hidden ones are left out: those
+# in a question not asked, and the skip link until it has the focus.
+_CONTROLS = """() => {
+  const shown = e => e.checkVisibility({opacityProperty: true, visibilityProperty: true})
+    && !e.closest(".visually-hidden, .visually-hidden-focusable:not(:focus-within)")
+    && e.getClientRects().length > 0;
+  const words = t => (t || "").replace(/\\s+/g, " ").trim().slice(0, 60);
+  const kindOf = e => {
+    if (e.matches("input[type=radio], input[type=checkbox]")) return "choice";
+    if (e.matches("input[type=submit], input[type=button], input[type=reset], button, .btn,"
+                  + " [role=button]")) return "button";
+    if (e.matches("input, select, textarea")) return "field";
+    if (e.matches(".nav-link")) return "nav";
+    return "link";
+  };
+  const label = e => words((e.labels && e.labels.length && e.labels[0].innerText)
+    || e.getAttribute("aria-label") || e.innerText || e.value || e.name);
+  const box = r => ({left: r.left, top: r.top, right: r.right, bottom: r.bottom});
+  const backgrounds = e => {
+    const layers = [];
+    for (let a = e.parentElement; a; a = a.parentElement) {
+      layers.push(getComputedStyle(a).backgroundColor);
+    }
+    return layers;
+  };
+  // A link in running text: other words share its line (WCAG 2.5.8's inline exception).
+  const inText = e => {
+    let block = e.parentElement;
+    while (block && getComputedStyle(block).display.startsWith("inline")) {
+      block = block.parentElement;
+    }
+    if (!block) return false;
+    const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (e.contains(n) || !n.textContent.trim()) continue;
+      let p = n.parentElement, inline = true;
+      for (; p && p !== block; p = p.parentElement) {
+        if (!getComputedStyle(p).display.startsWith("inline")) { inline = false; break; }
+      }
+      if (inline) return true;
+    }
+    return false;
+  };
+  const found = [];
+  const selector = "input:not([type=hidden]), select, textarea, button, a[href], [role=button]";
+  for (const e of document.querySelectorAll(selector)) {
+    if (!shown(e)) continue;
+    const kind = kindOf(e);
+    const s = getComputedStyle(e);
+    const boxes = [e.getBoundingClientRect()];
+    if (kind === "choice") for (const l of e.labels || []) boxes.push(l.getBoundingClientRect());
+    e.__controlProbe = found.length;
+    found.push({
+      probe: found.length, kind, tag: e.tagName.toLowerCase(), type: e.type || "",
+      name: e.name || "", value: kind === "choice" ? e.value : "", label: label(e),
+      disabled: Boolean(e.disabled), tabIndex: e.tabIndex,
+      box: box(e.getBoundingClientRect()),
+      target: {left: Math.min(...boxes.map(b => b.left)), top: Math.min(...boxes.map(b => b.top)),
+               right: Math.max(...boxes.map(b => b.right)),
+               bottom: Math.max(...boxes.map(b => b.bottom))},
+      edgeWidths: [s.borderTopWidth, s.borderRightWidth, s.borderBottomWidth, s.borderLeftWidth]
+        .map(parseFloat),
+      edgeStyles: [s.borderTopStyle, s.borderRightStyle, s.borderBottomStyle, s.borderLeftStyle],
+      edgeColours: [s.borderTopColor, s.borderRightColor, s.borderBottomColor, s.borderLeftColor],
+      fill: s.backgroundColor, behind: backgrounds(e),
+      inText: kind === "link" && inText(e),
+    });
+  }
+  return found;
+}"""
+
+# The element that has the focus now, and how its focus is drawn.
+_FOCUS = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body || e === document.documentElement) return null;
+  const s = getComputedStyle(e);
+  const layers = [];
+  for (let a = e.parentElement; a; a = a.parentElement) {
+    layers.push(getComputedStyle(a).backgroundColor);
+  }
+  const r = e.getBoundingClientRect();
+  return {
+    probe: e.__controlProbe ?? null, tag: e.tagName.toLowerCase(), type: e.type || "",
+    name: e.name || "",
+    label: ((e.labels && e.labels.length && e.labels[0].innerText) || e.getAttribute("aria-label")
+            || e.innerText || e.value || e.name || "").replace(/\\s+/g, " ").trim().slice(0, 60),
+    focusVisible: e.matches(":focus-visible"),
+    outlineStyle: s.outlineStyle, outlineWidth: parseFloat(s.outlineWidth),
+    outlineColour: s.outlineColor, boxShadow: s.boxShadow, behind: layers,
+    width: r.width, height: r.height,
+  };
+}"""
+
+
+_FROM_THE_TOP = """() => {
+  const body = document.body, had = body.getAttribute("tabindex");
+  body.setAttribute("tabindex", "-1");
+  body.focus({preventScroll: true});
+  if (had === null) body.removeAttribute("tabindex"); else body.setAttribute("tabindex", had);
+  window.scrollTo(0, 0);
+}"""
+
+
+def visible_controls(page) -> list[dict]:
+    """Every control shown on the page, with its target box, edges and backgrounds.
+
+    Each is marked in the page (a JavaScript property, not an attribute) so
+    :func:`tab_through` can tell which of them the keyboard reached.
+    """
+    return page.evaluate(_CONTROLS)
+
+
+def tab_through(page, *, limit: int = 300) -> list[dict]:
+    """Press Tab from the top of the page to its end; how each stop shows its focus."""
+    # Start from the top, as on a freshly opened page. Only blurring would not
+    # do: Chromium goes on from the last control clicked or typed in.
+    page.evaluate(_FROM_THE_TOP)
+    stops: list[dict] = []
+    seen = set()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        now = page.evaluate(_FOCUS)
+        if now is None:  # past the last control: the focus left the page
+            return stops
+        key = (now["probe"], now["tag"], now["name"], now["label"])
+        if key in seen:  # round to the top again
+            return stops
+        seen.add(key)
+        stops.append(now)
+    raise AssertionError(f"Tab never left the page after {limit} presses")
+
+
+def focus_indicator_contrast(stop: dict) -> float:
+    """The best contrast of the focus ring (outline or box-shadow spread) against the page."""
+    behind = backdrop(stop["behind"])
+    best = 1.0
+    if stop["outlineStyle"] not in ("none", "hidden") and stop["outlineWidth"] >= 2:
+        colour = over(parse_colour(stop["outlineColour"]), behind)
+        best = max(best, contrast_ratio(colour, behind))
+    for shadow in box_shadows(stop["boxShadow"]):
+        if shadow["spread"] >= 2 and not shadow["inset"]:
+            colour = over(parse_colour(shadow["colour"]), behind)
+            best = max(best, contrast_ratio(colour, behind))
+    return best
