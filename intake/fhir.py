@@ -32,7 +32,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import triage
-from .forms import CONDITIONAL_QUESTIONS, STEPS, is_asked
+from .forms import CONDITIONAL_QUESTIONS, STEPS, DatePartsField, is_asked
 from .models import Case, CaseEvent, Patient
 from .summary import CLINICAL_LABELS
 
@@ -108,7 +108,7 @@ def item_type(form_field: forms.Field) -> str:
         return "integer"
     if isinstance(form_field, forms.ChoiceField):
         return "choice"
-    if isinstance(form_field, forms.DateField):
+    if isinstance(form_field, (forms.DateField, DatePartsField)):
         return "date"
     if isinstance(form_field, forms.CharField) and isinstance(form_field.widget, forms.Textarea):
         return "text"

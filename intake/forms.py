@@ -10,9 +10,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from babel.dates import get_month_names
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.forms.boundfield import BoundField
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import triage
@@ -32,13 +37,196 @@ MAX_APPOINTMENT_YEARS = 2
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{7,30}$")
 
 
-class DateInput(forms.DateInput):
-    """A native date picker; browsers send ISO dates (YYYY-MM-DD)."""
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-    input_type = "date"
 
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+def _month_number_by_name() -> dict[str, int]:
+    """Month names and short names in every language we offer (English, Spanish), folded."""
+    names = {}
+    for locale in ("en", "es"):
+        for width in ("wide", "abbreviated"):
+            for number, name in get_month_names(width, locale=locale).items():
+                names[_fold(name)] = number
+    # "Sept" and "set." are common short forms that Babel does not list.
+    names.setdefault("sept", 9)
+    return names
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents or a trailing full stop: "Marzo", "marzo" and "MAR." match."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower().rstrip("."))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+MONTH_NUMBERS = _month_number_by_name()
+
+
+class DatePartsWidget(forms.MultiWidget):
+    """Day, month and year as three boxes, the way GOV.UK and the NHS ask for dates.
+
+    A typed date such as 05/04/1951 means 5 April in Spain and May 4 in the
+    United States, and a browser's date picker shows it in the device's order;
+    three labelled boxes leave nothing to guess. The month may be a number or
+    a name ("3", "March", "marzo", "mar").
+
+    A single ISO date under the field's own name (``date_of_birth=1956-03-27``,
+    as a native date input sends it; SPEC "The questionnaire") is read too, so
+    API clients and older saved answers still work.
+    """
+
+    template_name = "intake/widgets/date_parts.html"
+    PARTS = ("day", "month", "year")
+
+    def __init__(self, attrs=None, *, autocomplete: str | None = None):
+        def box(part, extra):
+            attributes = {"class": f"date-part-{part}", "spellcheck": "false", **extra}
+            if autocomplete:
+                attributes["autocomplete"] = f"{autocomplete}-{part}"
+            return forms.TextInput(attributes)
+
+        numeric = {"inputmode": "numeric"}
+        super().__init__(
+            {"day": box("day", numeric), "month": box("month", {}), "year": box("year", numeric)},
+            attrs,
+        )
+
+    def decompress(self, value):
+        if isinstance(value, datetime.date):
+            return [str(value.day), str(value.month), str(value.year)]
+        if isinstance(value, str) and ISO_DATE.match(value):
+            year, month, day = value.split("-")
+            return [str(int(day)), str(int(month)), year]
+        return [None, None, None]
+
+    def value_from_datadict(self, data, files, name):
+        parts = super().value_from_datadict(data, files, name)
+        if any(part and part.strip() for part in parts):
+            return parts
+        return data.get(name) or parts
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and super().value_omitted_from_data(data, files, name)
+
+
+class DatePartsField(forms.Field):
+    """A date from day, month and year boxes (or an ISO date); see ``DatePartsWidget``.
+
+    ``day_optional``: for a best guess such as "March 2026", the day may be
+    left empty and the first of the month is stored.
+    """
+
+    widget = DatePartsWidget
+    default_error_messages = {
+        "invalid": _("Please enter a real date."),
+        "missing_day": _("Please add the day."),
+        "missing_month": _("Please add the month."),
+        "missing_year": _("Please add the year."),
+        "month": _("Please write the month as a number from 1 to 12, or as its name."),
+        "year": _("Please write the year with 4 numbers, for example 1956."),
+    }
+
+    def __init__(self, *, day_optional: bool = False, **kwargs):
+        self.day_optional = day_optional
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, datetime.date):
+            return value
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if not ISO_DATE.match(value.strip()):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            try:
+                return datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from None
+        if not value:
+            return None
+        day, month, year = ((part or "").strip() for part in value)
+        if not (day or month or year):
+            return None
+        for code, part in (("missing_day", day), ("missing_month", month), ("missing_year", year)):
+            if not part and not (code == "missing_day" and self.day_optional):
+                raise forms.ValidationError(self.error_messages[code], code=code)
+        month_number = self._month(month)
+        if not (year.isascii() and year.isdigit() and len(year) == 4):
+            raise forms.ValidationError(self.error_messages["year"], code="year")
+        if day and not (day.isascii() and day.isdigit() and len(day) <= 2):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return datetime.date(int(year), month_number, int(day) if day else 1)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def _month(self, month: str) -> int:
+        if month.isascii() and month.isdigit() and 1 <= int(month) <= 12:
+            return int(month)
+        number = MONTH_NUMBERS.get(_fold(month))
+        if number is None:
+            raise forms.ValidationError(self.error_messages["month"], code="month")
+        return number
+
+
+class LimitedTextMixin:
+    """A length limit the patient is told about, never one that silently cuts their words.
+
+    Browsers stop typing, and cut pasted text, at an input's ``maxlength``
+    without a word. So the limit is not put on the page as ``maxlength``: it is
+    shown as a hint (and counted live by static/js/intake.js, through
+    ``data-limit``), and text over it gets a clear message with both numbers.
+    """
+
+    too_long_message = _(
+        "This is too long. Please make it %(limit)s characters or fewer. It has %(count)s now."
+    )
+
+    def __init__(self, *, limit: int, **kwargs):
+        self.limit = limit
+        self.base_help_text = kwargs.get("help_text", "")
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs["data-limit"] = str(self.limit)
+        return attrs
+
+    def validate(self, value):
+        super().validate(value)
+        if value and len(value) > self.limit:
+            raise forms.ValidationError(
+                self.too_long_message,
+                code="max_length",
+                params={
+                    "limit": number_format(self.limit, force_grouping=True),
+                    "count": number_format(len(value), force_grouping=True),
+                },
+            )
+
+
+class LimitedCharField(LimitedTextMixin, forms.CharField):
+    pass
+
+
+def character_count_texts() -> dict[str, str]:
+    """The counts under a text with a limit, for the server and static/js/intake.js alike."""
+    return {
+        "limit": gettext("You can write up to %(limit)s characters."),
+        "left_one": ngettext(
+            "You have %(count)s character left.", "You have %(count)s characters left.", 1
+        ),
+        "left": ngettext(
+            "You have %(count)s character left.", "You have %(count)s characters left.", 2
+        ),
+        "over_one": ngettext(
+            "You have %(count)s character too many.", "You have %(count)s characters too many.", 1
+        ),
+        "over": ngettext(
+            "You have %(count)s character too many.", "You have %(count)s characters too many.", 2
+        ),
+    }
 
 
 class FixedChoicesMixin:
@@ -87,6 +275,21 @@ def years_from(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years, day=28)
 
 
+class QuestionBoundField(BoundField):
+    """A question's block on the page, hidden (class ``d-none``) when it is not asked.
+
+    A question asked only for some answers to an earlier one (``CONDITIONAL_QUESTIONS``)
+    is left out of the page until the answers given so far ask it, so it works
+    without JavaScript; static/js/intake.js shows it the moment they do.
+    """
+
+    def css_classes(self, extra_classes=None):
+        classes = super().css_classes(extra_classes)
+        if self.form.is_asked_now(self.name):
+            return classes
+        return f"{classes} d-none".strip()
+
+
 class QuestionnaireStepForm(forms.Form):
     """Shared behaviour: crispy rendering inside our own <form>, and clean JSON answers.
 
@@ -94,14 +297,76 @@ class QuestionnaireStepForm(forms.Form):
     part of their questionnaire: a step can then check its dates against the
     patient's lifetime. Without it (a form used on its own) those checks that
     need it are skipped.
+
+    ``initial`` may be a step's saved raw answers (as posted): a date saved as
+    day, month and year boxes is put back into its boxes.
     """
 
+    bound_field_class = QuestionBoundField
+
     def __init__(self, *args, date_of_birth: datetime.date | None = None, **kwargs):
+        initial = kwargs.get("initial")
+        if initial:
+            kwargs["initial"] = self._with_date_parts(initial)
         super().__init__(*args, **kwargs)
         self.date_of_birth = date_of_birth
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        for name, field in self.fields.items():
+            if isinstance(field, LimitedTextMixin):
+                field.help_text = self._limit_hint(field, self[name].value())
+                del self._bound_fields_cache[name]  # made with the hint before the count
+
+    @classmethod
+    def _with_date_parts(cls, raw: dict) -> dict:
+        initial = dict(raw)
+        for name, field in cls.base_fields.items():
+            if isinstance(field, DatePartsField):
+                parts = [raw.get(f"{name}_{part}") for part in DatePartsWidget.PARTS]
+                if any(parts):
+                    initial[name] = parts
+        return initial
+
+    @staticmethod
+    def _limit_hint(field: LimitedTextMixin, value) -> str:
+        """The field's hint with how much may be written: a count that works without JavaScript.
+
+        static/js/intake.js replaces the count (class ``static-count``) with a live one.
+        """
+        texts = character_count_texts()
+        used = len(value or "")
+        left = field.limit - used
+        if not used:
+            count = texts["limit"] % {"limit": number_format(field.limit, force_grouping=True)}
+        else:
+            key = (
+                ("left_one" if left == 1 else "left")
+                if left >= 0
+                else ("over_one" if left == -1 else "over")
+            )
+            count = texts[key] % {"count": number_format(abs(left), force_grouping=True)}
+        hint = field.base_help_text
+        count_html = format_html('<span class="static-count">{}</span>', count)
+        return format_html("{} {}", hint, count_html) if hint else count_html
+
+    @classmethod
+    def data_keys(cls) -> list[str]:
+        """The names a post of this step may carry: each field's, and each date box's."""
+        keys = []
+        for name, field in cls.base_fields.items():
+            keys.append(name)
+            if isinstance(field, DatePartsField):
+                keys.extend(f"{name}_{part}" for part in DatePartsWidget.PARTS)
+        return keys
+
+    def is_asked_now(self, code: str) -> bool:
+        """Whether the answers on this page so far ask the question ``code``."""
+        rule = CONDITIONAL_QUESTIONS.get(code)
+        if rule is None:
+            return True
+        source = self.data if self.is_bound else self.initial
+        return source.get(rule.controller) in rule.asked_for
 
     def answers(self) -> dict[str, object]:
         """The cleaned answers as JSON-friendly values (dates as ISO strings)."""
@@ -113,10 +378,10 @@ class QuestionnaireStepForm(forms.Form):
         return result
 
 
-class NameField(forms.CharField):
+class NameField(LimitedCharField):
     def __init__(self, *, required_message, **kwargs):
         super().__init__(
-            max_length=100,
+            limit=100,
             validators=[reject_control_characters],
             error_messages={"required": required_message},
             **kwargs,
@@ -134,19 +399,22 @@ class AboutYouForm(QuestionnaireStepForm):
         required_message=_("Please enter your last name."),
         widget=forms.TextInput({"autocomplete": "family-name"}),
     )
-    date_of_birth = forms.DateField(
+    date_of_birth = DatePartsField(
         label=_("Date of birth"),
-        help_text=_("For example, 27 March 1956."),
-        widget=DateInput({"autocomplete": "bday"}),
+        help_text=_("For example, 27 3 1956. You can write the month as a word."),
+        widget=DatePartsWidget(autocomplete="bday"),
         error_messages={
             "required": _("Please enter your date of birth."),
-            "invalid": _("Please enter a real date, for example 27 March 1956."),
+            "missing_day": _("Please add the day you were born."),
+            "missing_month": _("Please add the month you were born."),
+            "missing_year": _("Please add the year you were born."),
+            "invalid": _("Please enter a real date, for example 27 3 1956."),
         },
     )
-    phone = forms.CharField(
+    phone = LimitedCharField(
         label=_("Phone number"),
         help_text=_("We may call you about your answers."),
-        max_length=30,
+        limit=30,
         widget=forms.TextInput({"type": "tel", "autocomplete": "tel"}),
         error_messages={"required": _("Please enter a phone number we can call you on.")},
     )
@@ -156,11 +424,10 @@ class AboutYouForm(QuestionnaireStepForm):
         max_length=254,
         widget=forms.EmailInput({"autocomplete": "email"}),
     )
-    appointment_date = forms.DateField(
+    appointment_date = DatePartsField(
         label=_("Date of your appointment (optional)"),
-        help_text=_("Leave this empty if you do not have one yet."),
+        help_text=_("For example, 4 12 2026. Leave this empty if you do not have one yet."),
         required=False,
-        widget=DateInput(),
         error_messages={"invalid": _("Please enter a real date, or leave this empty.")},
     )
     consent = forms.BooleanField(
@@ -278,7 +545,7 @@ def is_asked(code: str, answers) -> bool:
 
 class LegsForm(QuestionnaireStepForm):
     leg_gives_way = yes_no_field(
-        _("Has a leg suddenly given way or buckled under you?"),
+        _("Has a leg given way or buckled under you all of a sudden?"),
         _("For example, your knee gave way and you nearly fell or did fall."),
         unsure=True,
     )
@@ -289,31 +556,32 @@ class LegsForm(QuestionnaireStepForm):
         error_messages={"required": REQUIRED_MESSAGE},
     )
     weakness_onset = FixedChoiceField(
-        label=_("If a leg feels weak: how fast did the weakness come on?"),
-        help_text=_("Skip this if neither leg feels weak."),
+        label=_("How fast did the weakness come on?"),
         choices=ONSET_CHOICES,
         widget=forms.RadioSelect,
         required=False,
     )
     weakness_trend = FixedChoiceField(
-        label=_("If a leg feels weak: is the weakness changing?"),
-        help_text=_("Skip this if neither leg feels weak."),
+        label=_("Is the weakness changing?"),
         choices=TREND_CHOICES,
         widget=forms.RadioSelect,
         required=False,
     )
-    symptoms_started = forms.DateField(
+    symptoms_started = DatePartsField(
         label=_("When did these leg problems start?"),
-        help_text=_("Your best guess is fine."),
-        widget=DateInput(),
+        help_text=_(
+            "Your best guess is fine. If you do not know the day, give the month and year."
+        ),
+        day_optional=True,
         error_messages={
-            "required": _("Please give a date. Your best guess is fine."),
+            "required": _("Please give at least the month and year. Your best guess is fine."),
+            "missing_month": _("Please add the month. Your best guess is fine."),
+            "missing_year": _("Please add the year. Your best guess is fine."),
             "invalid": _("Please enter a real date. Your best guess is fine."),
         },
     )
     falls = FixedChoiceField(
-        label=_("If a leg has given way: have you fallen because of it?"),
-        help_text=_("Answer this if a leg has given way, or if you are not sure."),
+        label=_("Have you fallen because a leg gave way?"),
         choices=YES_NO,
         widget=forms.RadioSelect,
         required=False,
@@ -364,7 +632,11 @@ PAIN_PATTERN_CHOICES = [
     ("other", _("Somewhere else")),
     ("none", _("I do not have leg pain")),
 ]
-PAIN_SCORE_CHOICES = [(str(n), str(n)) for n in range(11)]
+PAIN_SCORE_CHOICES = [
+    ("0", _("0: no pain")),
+    *((str(n), str(n)) for n in range(1, 10)),
+    ("10", _("10: the worst pain you can imagine")),
+]
 
 
 class PainForm(QuestionnaireStepForm):
@@ -399,8 +671,8 @@ class PainForm(QuestionnaireStepForm):
     )
     walking_pain = yes_no_field(
         _(
-            "After walking for a while, do your legs hurt or get weak, and get better when "
-            "you sit down or bend forward?"
+            "When you walk for a while, do your legs hurt or feel weak? Does this get better "
+            "when you sit down or bend forward?"
         ),
         _("Doctors call this neurogenic claudication."),
     )
@@ -472,26 +744,19 @@ class HealthForm(QuestionnaireStepForm):
         _("Have you had a fever (a high temperature), shivers or chills with the back or leg pain?")
     )
     infection_risk = yes_no_field(
+        _("Is any of these true for you?"),
         _(
-            "Does any of this apply to you: you inject drugs, your immune system is weak, or "
-            "you recently had a spine operation, injection or infection?"
-        ),
-        _(
-            "A weak immune system can come from illness or from medicines such as steroids "
-            "or chemotherapy."
+            "You inject drugs. Or your body is less able to fight germs, for example because "
+            "of an illness, steroids or cancer drugs. Or you had an operation, an injection or "
+            "an infection in your spine not long ago."
         ),
     )
     recent_trauma = yes_no_field(
-        _(
-            "Have you recently had a fall, accident, sports injury or other injury to your "
-            "back or leg?"
-        )
+        _("Have you hurt your back or leg in the last few weeks?"),
+        _("For example, in a fall, an accident or while playing sport."),
     )
     steroid_use = yes_no_field(
-        _(
-            "Have you taken steroid tablets for 3 months or more, now or at any time in the "
-            "last year?"
-        ),
+        _("Have you taken steroid tablets for 3 months or longer, now or in the last year?"),
         _("For example, prednisolone."),
     )
     osteoporosis = yes_no_field(
@@ -503,19 +768,23 @@ class HealthForm(QuestionnaireStepForm):
         _("Statins lower cholesterol. Examples are atorvastatin and simvastatin."),
     )
     recent_illness = yes_no_field(
-        _("Have you recently had an infection, been dehydrated, or felt unusually tired?")
+        _("Have you been unwell in the last few weeks?"),
+        _(
+            "For example, you had an infection, you could not drink enough, or you felt much "
+            "more tired than usual."
+        ),
     )
-    medications = forms.CharField(
+    medications = LimitedCharField(
         label=_("What medicines do you take? (optional)"),
         help_text=_("Include tablets, injections, patches and anything you buy yourself."),
         required=False,
-        max_length=1000,
+        limit=1000,
         widget=forms.Textarea({"rows": 3}),
     )
-    other_notes = forms.CharField(
+    other_notes = LimitedCharField(
         label=_("Is there anything else you want us to know? (optional)"),
         required=False,
-        max_length=2000,
+        limit=2000,
         widget=forms.Textarea({"rows": 4}),
     )
 
@@ -544,7 +813,7 @@ STEPS: tuple[Step, ...] = (
     Step(
         "pain",
         _("Pain and feeling"),
-        _("These questions are about pain, numbness and tingling."),
+        _("These questions are about pain, and about feeling numb or tingly."),
         PainForm,
     ),
     Step(

@@ -622,6 +622,11 @@ def draft_mark_submitted(*, draft: IntakeDraft, case: Case) -> None:
     draft.save(update_fields=["case", "data", "answers", "answers_checked_on", "updated_at"])
 
 
+def draft_delete(*, draft: IntakeDraft) -> None:
+    """Delete a draft and the answers it holds; a case it sent early stays with the clinic."""
+    IntakeDraft.objects.filter(pk=draft.pk).delete()
+
+
 def draft_purge_expired(*, older_than: datetime.datetime) -> int:
     """Delete drafts untouched since ``older_than``; returns how many went."""
     deleted, _ = IntakeDraft.objects.filter(updated_at__lt=older_than).delete()

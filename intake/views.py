@@ -24,7 +24,8 @@ from clinic.client_ip import client_ip
 from conditions.selectors import conditions_for_answers
 
 from . import triage
-from .forms import CONDITIONAL_QUESTIONS, STEP_BY_SLUG, STEPS, Step
+from .answer_review import answer_sections
+from .forms import CONDITIONAL_QUESTIONS, STEP_BY_SLUG, STEPS, Step, character_count_texts
 from .models import Case, IntakeDraft
 from .selectors import draft_for_token, submitted_case_for_token
 from .services import (
@@ -32,6 +33,7 @@ from .services import (
     case_add_answers,
     case_submit,
     draft_create,
+    draft_delete,
     draft_link_early_case,
     draft_mark_submitted,
     draft_save_step,
@@ -57,10 +59,18 @@ def landing(request):
     return render(request, "landing.html")
 
 
-def _step_url(step: Step) -> str:
-    if step.slug == FIRST_STEP:
-        return reverse("intake:start")
-    return reverse("intake:step", kwargs={"step": step.slug})
+# A step opened from the check page's "Change" link returns there once saved.
+RETURN_TO_CHECK = "check"
+
+
+def _step_url(step: Step, *, returning: bool = False) -> str:
+    """A step's own address (the first step's too: ``/intake/`` itself resumes)."""
+    url = reverse("intake:step", kwargs={"step": step.slug})
+    return f"{url}?return={RETURN_TO_CHECK}" if returning else url
+
+
+def _returning_to_check(request) -> bool:
+    return request.GET.get("return") == RETURN_TO_CHECK
 
 
 def _step_answers(draft: IntakeDraft | None) -> dict[str, dict]:
@@ -213,8 +223,14 @@ def _render_step(
         "step_number": index + 1,
         "step_count": len(STEPS),
         "steps": STEPS,
-        "previous_url": _step_url(STEPS[index - 1]) if index else None,
+        "previous_url": (
+            reverse("intake:check")
+            if _returning_to_check(request)
+            else (_step_url(STEPS[index - 1]) if index else None)
+        ),
         "is_last": step.slug == LAST_STEP,
+        "returning": _returning_to_check(request),
+        "character_counts": character_count_texts(),
         "show_emergency": triage.assess(answers).is_emergency,
         # What answers on this page would make it an emergency, for the script
         # that warns the patient at once (static/js/intake.js).
@@ -227,7 +243,13 @@ def _render_step(
             for code, rule in CONDITIONAL_QUESTIONS.items()
             if code in step.form_class.base_fields
         },
-        "resumed": draft is not None and request.method == "GET" and bool(draft.data),
+        # Only when /intake/ brought a returning patient back to where they left off.
+        "resumed": (
+            request.method == "GET"
+            and request.GET.get("resumed") == "1"
+            and draft is not None
+            and bool(draft.data)
+        ),
         "save_failed": save_failed,
         "rate_limited": rate_limited,
     }
@@ -245,7 +267,7 @@ def _render_step(
 @require_http_methods(["GET", "POST"])
 def questionnaire_step(request, step: str = FIRST_STEP):
     step_def = STEP_BY_SLUG.get(step)
-    if step_def is None or (step == FIRST_STEP and request.resolver_match.url_name == "step"):
+    if step_def is None:
         raise Http404
     if request.method == "POST" and _over_rate_limit(request):
         # Keep what was typed on the page and ask the patient to wait a moment.
@@ -281,13 +303,12 @@ def _over_rate_limit(request) -> bool:
 def _questionnaire_step(request, step: Step):
     draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
     if draft is not None and _is_finished(draft):
-        if request.method == "POST" and step.slug == LAST_STEP:
-            # The final step posted again (double click, refresh, retry): same case.
-            return redirect("intake:done")
         draft = None  # a finished questionnaire; anything else starts a new one
 
     if request.method == "GET":
         answered = _step_answers(draft)
+        if draft is not None and draft.data and request.resolver_match.url_name == "start":
+            return _resume(answered)
         blocker = _first_unfinished(_within_lifetime(answered), step)
         if blocker is not None:
             return redirect(_step_url(blocker))
@@ -295,27 +316,27 @@ def _questionnaire_step(request, step: Step):
         form = step.form_class(initial=stored) if stored else step.form_class()
         return _render_step(request, step, form, draft, answered=answered)
 
-    data = {name: request.POST.get(name, "") for name in step.form_class.base_fields}
+    data = {name: request.POST.get(name, "") for name in step.form_class.data_keys()}
     if any("\x00" in value for value in data.values()):
         # No keyboard types a NUL; PostgreSQL cannot store one. A malformed request.
         return bad_request(request)
     language = _requested_language(request)
+    returning = _returning_to_check(request)
     if language and draft is None and not any(data.values()):
         # Nothing typed and nothing saved yet: change the language, start no draft.
-        return _set_language_cookie(HttpResponseRedirect(_step_url(step)), language)
+        return _set_language_cookie(
+            HttpResponseRedirect(_step_url(step, returning=returning)), language
+        )
     # Validated whatever the button: Back and the language switcher keep a valid step valid.
     # Dates are checked against the date of birth given on the first step.
     form = step.form_class(data=data, date_of_birth=_date_of_birth(_step_answers(draft)))
     valid = form.is_valid()
     answers = form.answers() if valid else None
     index = STEPS.index(step)
-    going_back = request.POST.get("action") == "back" and index > 0
+    going_back = request.POST.get("action") == "back" and (index > 0 or returning)
     # The page's script sends the step in the background the moment its
     # answers make an emergency, so a patient who then leaves is not lost.
     sending_now = request.POST.get("action") == SEND_NOW_ACTION
-    stays = language or going_back or sending_now
-    if valid and step.slug == LAST_STEP and draft is not None and not stays:
-        return _submit(draft, step=step, data=data, step_answers=answers)
     raw_token = None
     if draft is None:
         draft, raw_token = draft_create(step=step.slug, data=data, answers=answers)
@@ -335,16 +356,20 @@ def _questionnaire_step(request, step: Step):
     elif language:
         # Like Back, what was typed is saved unvalidated; the same step comes back
         # in the chosen language with those answers filled in.
-        response = _set_language_cookie(HttpResponseRedirect(_step_url(step)), language)
+        response = _set_language_cookie(
+            HttpResponseRedirect(_step_url(step, returning=returning)), language
+        )
+    elif going_back and returning:
+        response = HttpResponseRedirect(reverse("intake:check"))
     elif going_back:
         response = HttpResponseRedirect(_step_url(STEPS[index - 1]))
     elif not valid:
         response = _render_step(request, step, form, draft)
-    elif step.slug != LAST_STEP:
-        response = HttpResponseRedirect(_step_url(STEPS[index + 1]))
+    elif returning or step.slug == LAST_STEP:
+        # The check page sends the patient on to any step still unanswered.
+        response = HttpResponseRedirect(reverse("intake:check"))
     else:
-        # The last step, valid, but the patient has no draft with the earlier steps.
-        response = HttpResponseRedirect(_step_url(STEPS[0]))
+        response = HttpResponseRedirect(_step_url(STEPS[index + 1]))
     if raw_token:
         _set_draft_cookie(response, raw_token)
     return response
@@ -407,21 +432,60 @@ def _set_language_cookie(response, language: str):
     return response
 
 
-def _submit(draft: IntakeDraft, *, step: Step, data: dict[str, str], step_answers: dict):
-    """Send the questionnaire with the last step's valid answers, or show what is missing.
-
-    The last step's answers go straight into the case: saving them in the
-    draft first would be a write undone a moment later. If an earlier step
-    still needs answers, they are saved in the draft like any step's.
-    """
-    answered = _validated_answers(draft, checked_now={step.slug: step_answers})
+def _resume(answered: dict):
+    """Back to where a returning patient left off: the first unfinished step, or the check page."""
     blocker = _first_unfinished(_within_lifetime(answered), before=None)
-    if blocker is not None:
-        draft_save_step(draft=draft, step=step.slug, data=data, answers=step_answers)
-        return HttpResponseRedirect(_step_url(blocker))
+    url = _step_url(blocker) if blocker is not None else reverse("intake:check")
+    return HttpResponseRedirect(f"{url}?resumed=1")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def check_answers(request):
+    """Every answer by step, each with a "Change" link, and the button that sends them.
+
+    Nothing is sent before the patient has seen this page (an emergency is
+    sent at once by the step that shows it, see ``_send_if_emergency``).
+    """
+    draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
+    if draft is None:
+        return redirect("intake:start")
+    if _is_finished(draft):
+        # Sent already: a second press, a refresh or a retry shows the same case.
+        return redirect("intake:done")
+    if request.method == "POST" and _over_rate_limit(request):
+        return _render_check(request, draft, _step_answers(draft), status=429, rate_limited=True)
+    try:
+        answered = _validated_answers(draft, checked_now={})
+        blocker = _first_unfinished(_within_lifetime(answered), before=None)
+        if blocker is not None:
+            return redirect(_step_url(blocker))
+        if request.method == "POST":
+            return _send(draft, answered)
+    except DatabaseError:
+        logger.exception("Database unavailable on the check answers page")
+        if request.method != "POST":
+            raise
+        return _render_check(request, draft, _step_answers(draft), status=503, save_failed=True)
+    return _render_check(request, draft, answered)
+
+
+def _render_check(request, draft, answered, *, status=200, save_failed=False, rate_limited=False):
+    context = {
+        "sections": answer_sections(draft.data, answered),
+        "early_case": _early_case(draft),
+        "resumed": request.GET.get("resumed") == "1",
+        "save_failed": save_failed,
+        "rate_limited": rate_limited,
+    }
+    return TemplateResponse(request, "intake/check.html", context, status=status)
+
+
+def _send(draft: IntakeDraft, answered: dict):
+    """Send every step's answers as one case, exactly once (keyed by the draft's token)."""
     details, answers = _collected_answers(answered)
     if draft.case_id is not None:
-        # Sent early at the first warning sign: the last step finishes that case.
+        # Sent early at the first warning sign: sending finishes that case.
         case = case_add_answers(
             case=Case(pk=draft.case_id), answers=_answers_so_far(answered), complete=True
         )
@@ -464,9 +528,21 @@ def stop_early(request):
 
 
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def start_again(request):
-    """Forget this browser's questionnaire (finished or not) and start a fresh one."""
+    """Forget this browser's questionnaire (finished or not) and start a fresh one.
+
+    Shown first (GET), it asks the patient to confirm: one tap must not wipe
+    a long questionnaire. Posted, it deletes the unfinished answers from the
+    database too; a case already sent stays with the clinic.
+    """
+    draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
+    if request.method == "GET":
+        if draft is None or _is_finished(draft):
+            return redirect("intake:start")
+        return render(request, "intake/start_again.html", {"early_case": _early_case(draft)})
+    if draft is not None:
+        draft_delete(draft=draft)
     response = redirect("intake:start")
     response.delete_cookie(DRAFT_COOKIE, path="/intake/", samesite="Lax")
     return response

@@ -22,7 +22,7 @@
     if (chosen === null) { return null; }
     // A question hidden because it is not asked counts as not answered.
     var block = document.getElementById("div_id_" + code);
-    if (block && block.hidden) { return null; }
+    if (block && block.classList.contains("d-none")) { return null; }
     return chosen.value.trim().toLowerCase();
   }
   function holds(node) {
@@ -84,6 +84,7 @@
   // 3. Show a conditional question only for the answers that ask it (the
   //    weakness details when a leg is weak, falls when a leg has given way):
   //    {code: [controlling question, [answers that ask it]]} from intake/forms.py.
+  //    The server hides (class d-none) the ones the answers so far do not ask.
   var conditionalScript = document.getElementById("conditional-questions");
   var conditional = conditionalScript ? JSON.parse(conditionalScript.textContent) : {};
   function updateConditionalQuestions() {
@@ -91,7 +92,53 @@
       var block = document.getElementById("div_id_" + code);
       if (!block) { return; }
       var chosen = form.querySelector('input[name="' + conditional[code][0] + '"]:checked');
-      block.hidden = chosen === null || conditional[code][1].indexOf(chosen.value) === -1;
+      var asked = chosen !== null && conditional[code][1].indexOf(chosen.value) !== -1;
+      block.classList.toggle("d-none", !asked);
+    });
+  }
+
+  // 4. Count the characters of a text with a limit as the patient types
+  //    (data-limit from intake/forms.py), in the hint under it; the server
+  //    writes the same count when it shows the page. Nothing is ever cut.
+  var counts = document.getElementById("character-counts");
+  var countText = counts ? JSON.parse(counts.textContent) : null;
+  function formatNumber(n) {
+    return n.toLocaleString(document.documentElement.lang || undefined);
+  }
+  function describeCount(limit, used) {
+    var left = limit - used;
+    if (used === 0) { return countText.limit.replace("%(limit)s", formatNumber(limit)); }
+    var template = left >= 0
+      ? (left === 1 ? countText.left_one : countText.left)
+      : (left === -1 ? countText.over_one : countText.over);
+    return template.replace("%(count)s", formatNumber(Math.abs(left)));
+  }
+  if (countText) {
+    form.querySelectorAll(".static-count").forEach(function (count) { count.remove(); });
+    form.querySelectorAll("[data-limit]").forEach(function (box) {
+      var limit = parseInt(box.getAttribute("data-limit"), 10);
+      var live = document.createElement("div");
+      live.className = "form-text character-count";
+      live.id = box.id + "_count";
+      live.setAttribute("aria-live", "polite");
+      box.insertAdjacentElement("afterend", live);
+      box.setAttribute(
+        "aria-describedby",
+        ((box.getAttribute("aria-describedby") || "") + " " + live.id).trim()
+      );
+      var timer = null;
+      function update() {
+        var used = box.value.length;
+        live.textContent = describeCount(limit, used);
+        live.classList.toggle("text-danger", used > limit);
+        live.classList.toggle("fw-bold", used > limit);
+      }
+      box.addEventListener("input", function () {
+        // Screen readers hear the count once typing pauses, not every key.
+        window.clearTimeout(timer);
+        timer = window.setTimeout(update, 400);
+      });
+      update();
     });
   }
 

@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 LANGUAGE_COOKIE = settings.LANGUAGE_COOKIE_NAME
 
 
-def step_form(html: str) -> str:
-    """The questionnaire step's own <form> (not the header's)."""
-    start = html.index('<form method="post" novalidate class="questionnaire"')
-    return html[start : html.index("</form>", start)]
-
-
 def test_landing_page_offers_spanish_named_in_spanish(client):
     html = client.get("/").text
     form = re.search(r'<form class="language-switcher nav".*?</form>', html, re.S).group(0)
@@ -67,7 +61,9 @@ def test_switching_on_a_step_keeps_answers_typed_but_not_yet_saved(client):
     typed = {
         "weak_side": "both",
         "weakness_onset": "days",
-        "symptoms_started": "2026-02-03",
+        "symptoms_started_day": "3",
+        "symptoms_started_month": "febrero",
+        "symptoms_started_year": "2026",
         "action": "language-es",
     }
     response = client.post(step_url("legs"), typed)
@@ -81,7 +77,8 @@ def test_switching_on_a_step_keeps_answers_typed_but_not_yet_saved(client):
     assert "¿Qué pierna siente débil?" in page
     assert re.search(r'name="weak_side" value="both"[^>]*checked', page)
     assert re.search(r'name="weakness_onset" value="days"[^>]*checked', page)
-    assert 'value="2026-02-03"' in page
+    assert 'name="symptoms_started_month" value="febrero"' in page
+    assert 'name="symptoms_started_year" value="2026"' in page
     # Not validated: no errors shown for the questions still unanswered.
     assert 'id="error-summary"' not in page
 
@@ -131,21 +128,26 @@ def test_an_unknown_language_is_not_a_switch(client):
     assert 'id="error-summary"' in response.text
 
 
-def test_the_step_switcher_is_part_of_the_step_form_after_the_forward_button(client):
+def test_the_header_switcher_on_a_step_submits_the_step_and_enter_still_goes_forward(client):
     fill_all(client, stop_before="legs")
     html = client.get(step_url("legs")).text
-    form = step_form(html)
-    buttons = re.findall(r'<button type="submit" name="action" value="([^"]+)"', form)
-    # Enter presses the first button: it must still be "next".
-    assert buttons[0] == "next"
-    assert "language-es" in buttons
-    assert buttons.index("language-es") > buttons.index("next")
-    # Its hint is in the language it switches to.
-    assert "Cambiar el idioma. Se guardan sus respuestas de esta página." in form
-    # The header points to it instead of a form that would drop the typed answers.
+    # The header's button belongs to the step's form, so it keeps what was typed...
     header = html[html.index("<header") : html.index("</header>")]
-    assert 'href="#language-switcher"' in header
+    assert re.search(
+        r'<button type="submit" form="questionnaire-form" name="action" value="language-es"',
+        header,
+    )
     assert reverse("set_language") not in header
+    assert 'href="#language-switcher"' not in html  # no jump to the bottom of the page
+    # ...and the first submit button of that form in the page, the one Enter
+    # presses, is "next" (a hidden copy before the header), never a language.
+    step_button = (
+        r'<button type="submit"(?: form="questionnaire-form")? name="action" value="([^"]+)"'
+    )
+    assert re.findall(step_button, html)[0] == "next"
+    assert html.index('form="questionnaire-form" name="action" value="next"') < html.index(
+        "<header"
+    )
 
 
 @pytest.mark.parametrize(

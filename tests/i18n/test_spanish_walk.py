@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from intake.models import Case
 from tests.factories import UserFactory
-from tests.intake.questionnaire import fill_all, post_step, step_url
+from tests.intake.questionnaire import fill_all, post_step, send_answers, step_url
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,10 @@ def test_a_patient_does_everything_in_spanish_and_staff_read_it_in_english(
     assert '<a class="btn btn-danger btn-lg" href="tel:911">Llame al 911</a>' in health_page
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_step(client, "health")
+        assert post_step(client, "health")["Location"] == reverse("intake:check")
+        check = client.get(reverse("intake:check")).text
+        assert "Revise sus respuestas antes de enviarlas" in check
+        response = send_answers(client)
     assert response["Location"] == reverse("intake:done")
 
     # Confirmation: the reference and the emergency promise alone, in Spanish.
@@ -186,6 +189,7 @@ def test_a_new_sexual_problem_alone_is_urgent_in_spanish_not_an_emergency(
     )
     with django_capture_on_commit_callbacks(execute=True):
         post_step(spanish_client, "health")
+        send_answers(spanish_client)
     case = Case.objects.get()
     assert (case.tier, case.flags) == ("urgent", ["sexual"])
     text = visible_text(spanish_client.get(reverse("intake:done")).text)

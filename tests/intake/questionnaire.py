@@ -70,8 +70,7 @@ STEP_ORDER = list(STEP_DATA)
 
 
 def step_url(slug: str) -> str:
-    if slug == "about":
-        return reverse("intake:start")
+    """A step's own address (``/intake/`` itself shows the first step, or resumes)."""
     return reverse("intake:step", kwargs={"step": slug})
 
 
@@ -81,19 +80,29 @@ def post_step(client, slug: str, changes: dict | None = None, **request_extra):
     return client.post(step_url(slug), data, **request_extra)
 
 
-def fill_all(client, changes: dict | None = None, *, stop_before: str | None = None):
-    """Post every step in order; ``changes`` may hold answers for any step.
+def send_answers(client, **request_extra):
+    """Press "Send my answers" on the check page."""
+    return client.post(reverse("intake:check"), {"action": "send"}, **request_extra)
 
-    Returns the response to the last step posted.
+
+def fill_all(client, changes: dict | None = None, *, stop_before: str | None = None):
+    """Post every step in order, then send from the check page (``stop_before="check"``: don't).
+
+    ``changes`` may hold answers for any step. Returns the response to the
+    last post.
     """
     changes = changes or {}
     response = None
     for slug in STEP_ORDER:
         if slug == stop_before:
-            break
+            return response
         step_changes = {k: v for k, v in changes.items() if k in STEP_DATA[slug]}
         response = post_step(client, slug, step_changes)
         assert response.status_code == 302, (slug, response.content.decode()[:2000])
+    if stop_before == "check":
+        return response
+    response = send_answers(client)
+    assert response.status_code == 302, response.content.decode()[:2000]
     return response
 
 

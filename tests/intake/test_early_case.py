@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 
 from intake.models import Case, CaseEvent, IntakeDraft
-from tests.intake.questionnaire import fill_all, post_step, step_url
+from tests.intake.questionnaire import fill_all, post_step, send_answers, step_url
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,8 @@ def test_finishing_every_step_completes_the_same_case(client, django_capture_on_
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post_step(client, "health", {"diabetes": "yes", "medications": "Metformin"})
+        assert response["Location"] == reverse("intake:check")
+        response = send_answers(client)
 
     assert response["Location"] == reverse("intake:done")
     assert Case.objects.count() == 1
@@ -156,14 +158,19 @@ def test_a_later_answer_never_lowers_the_tier_the_clinic_was_alerted_for(
     assert "stays emergency until a clinician decides" in entry.summary
 
 
-def test_an_emergency_first_found_on_the_last_step_is_one_ordinary_case(
+def test_an_emergency_first_found_on_the_last_step_is_sent_before_the_check_page(
     client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        fill_all(client, {"cancer_history": "yes", "leg_numbness": "yes"})
+        fill_all(client, {"cancer_history": "yes", "leg_numbness": "yes"}, stop_before="check")
+    case = Case.objects.get()  # the clinic knows before the patient reads their answers
+    assert case.created_early
+    assert case.completed_at is None
+    assert len(mail.outbox) == 1
 
-    case = Case.objects.get()
-    assert not case.created_early
+    with django_capture_on_commit_callbacks(execute=True):
+        send_answers(client)
+    case.refresh_from_db()
     assert case.completed_at is not None
     assert case.flags[0] == "cancer_weakness"
     assert len(mail.outbox) == 1

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from intake import urls as intake_urls
-from tests.intake.questionnaire import fill_all, post_step, step_url
+from tests.intake.questionnaire import fill_all, post_step, send_answers, step_url
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,10 @@ def test_every_questionnaire_page_says_no_store(client, settings):
     assert_no_store(post)
     pages["step"] = client.get(step_url("legs"))  # a resumed step shows the answers so far
     assert_no_store(post_step(client, "legs", {"symptoms_started": ""}))  # errors shown
-    fill_all(client)
+    fill_all(client, stop_before="check")
+    pages["check"] = client.get(reverse("intake:check"))  # every answer given
+    assert pages["check"].status_code == 200
+    send_answers(client)
     pages["done"] = client.get(reverse("intake:done"))
     assert pages["done"].status_code == 200
     pages["stop_early"] = client.post(reverse("intake:stop_early"))

@@ -20,6 +20,7 @@ from tests.intake.questionnaire import (
     days_from_today,
     fill_all,
     post_step,
+    send_answers,
     step_url,
 )
 
@@ -40,7 +41,14 @@ def test_first_step_is_on_intake_page_with_progress(client):
     assert response.status_code == 200
     assert "Step 1 of 5" in response.text
     assert 'name="first_name"' in response.text
-    assert 'type="date"' in response.text
+    for part in ("day", "month", "year"):
+        assert f'name="date_of_birth_{part}"' in response.text
+
+
+def test_the_first_step_posted_to_intake_itself_starts_the_questionnaire(client):
+    response = client.post(reverse("intake:start"), STEP_DATA["about"])
+    assert response["Location"] == step_url("legs")
+    assert IntakeDraft.objects.get().answers["about"]["date_of_birth"] == "1958-04-02"
 
 
 def test_full_walk_creates_one_case_with_answers_and_patient(client):
@@ -138,16 +146,18 @@ def test_resume_in_a_new_browser_session_with_the_same_cookie(client, django_app
 
     later = Client()  # the browser was closed; its persistent cookie survives
     later.cookies[DRAFT_COOKIE] = token
+    # /intake/ brings them back to the first step they have not finished.
     first = later.get(reverse("intake:start"))
-    assert "Welcome back" in first.text
-    assert 'value="Zoë"' in first.text
-    # Continuing where they left off: the legs step is already answered.
-    assert later.get(step_url("pain")).status_code == 200
+    assert first["Location"] == step_url("pain") + "?resumed=1"
+    assert "Welcome back" in later.get(first["Location"]).text
+    assert 'value="Zoë"' in later.get(step_url("about")).text
+    # Moving between steps is not a return: no second welcome.
+    assert "Welcome back" not in later.get(step_url("pain")).text
 
 
 def test_cannot_skip_ahead_to_a_later_step(client):
     response = client.get(step_url("health"))
-    assert response["Location"] == reverse("intake:start")
+    assert response["Location"] == step_url("about")
     post_step(client, "about")
     response = client.get(step_url("warning-signs"))
     assert response["Location"] == step_url("legs")
@@ -177,7 +187,8 @@ def test_draft_saved_before_answers_were_kept_still_resumes(client):
     response = client.get(step_url("warning-signs"))
     assert response.status_code == 200
     assert post_step(client, "warning-signs")["Location"] == step_url("health")
-    assert post_step(client, "health")["Location"] == reverse("intake:done")
+    assert post_step(client, "health")["Location"] == reverse("intake:check")
+    assert send_answers(client)["Location"] == reverse("intake:done")
     assert Case.objects.get().answers["weak_side"] == "left"
 
 
@@ -197,9 +208,10 @@ def test_answers_are_checked_again_when_sent(client):
     with time_machine.travel(evening, tick=False):
         fill_all(client, {"appointment_date": "2026-03-10"}, stop_before="health")
     with time_machine.travel(evening + datetime.timedelta(hours=12), tick=False):
-        response = post_step(client, "health")
+        assert post_step(client, "health")["Location"] == reverse("intake:check")
         assert IntakeDraft.objects.get().answers["about"]["appointment_date"] == "2026-03-10"
-    assert response["Location"] == step_url("about")
+        assert client.get(reverse("intake:check"))["Location"] == step_url("about")
+        assert send_answers(client)["Location"] == step_url("about")
     assert Case.objects.count() == 0
 
 
@@ -224,10 +236,14 @@ def test_recent_draft_is_not_purged(client):
     assert IntakeDraft.objects.count() == 1
 
 
-def test_final_step_posted_twice_makes_one_case(client):
+def test_answers_sent_twice_make_one_case(client):
     fill_all(client, stop_before="health")
-    first = post_step(client, "health")
-    second = post_step(client, "health")  # double click / refresh / retry
+    # Double click on the last step: both saves go to the check page, nothing is sent.
+    assert post_step(client, "health")["Location"] == reverse("intake:check")
+    assert post_step(client, "health")["Location"] == reverse("intake:check")
+    assert Case.objects.count() == 0
+    first = send_answers(client)
+    second = send_answers(client)  # double click / refresh / retry
     assert first["Location"] == second["Location"] == reverse("intake:done")
     assert Case.objects.count() == 1
     assert Patient.objects.count() == 1
@@ -297,7 +313,7 @@ def test_start_again_after_submitting_starts_a_fresh_questionnaire(client):
         ({"phone": "12"}, "phone", "phone number"),
         ({"email": "not-an-email"}, "email", "valid email"),
         ({"consent": ""}, "consent", "tick this box"),
-        ({"first_name": "A" * 101}, "first_name", "at most 100 characters"),
+        ({"first_name": "A" * 101}, "first_name", "100 characters or fewer"),
         ({"last_name": "Bad\x07Name"}, "last_name", "special or invisible"),
     ],
 )
@@ -418,23 +434,23 @@ def test_unknown_step_is_a_friendly_404(client):
 
 
 def test_database_down_at_submit_shows_calm_page_and_leaves_nothing(client, monkeypatch):
-    fill_all(client, stop_before="health")
+    fill_all(client, {"medications": "ibuprofen"}, stop_before="check")
 
     def database_down(**kwargs):
         raise DatabaseError("connection refused")
 
     monkeypatch.setattr("intake.views.case_submit", database_down)
-    response = post_step(client, "health", {"medications": "ibuprofen"})
+    response = send_answers(client)
     assert response.status_code == 503
-    assert "could not save your answers" in response.text
+    assert "could not send your answers" in response.text
     assert "555-0100" in response.text
-    assert "ibuprofen" in response.text  # the patient's answers are still on the page
+    assert "ibuprofen" in response.text  # the patient's answers are still there to send
     assert Case.objects.count() == 0
     assert Patient.objects.count() == 0
 
     monkeypatch.undo()
-    post_step(client, "health")
-    assert Case.objects.count() == 1
+    send_answers(client)
+    assert Case.objects.get().answers["medications"] == "ibuprofen"
 
 
 def test_failure_inside_the_transaction_leaves_no_half_written_case(client, monkeypatch):
@@ -443,8 +459,9 @@ def test_failure_inside_the_transaction_leaves_no_half_written_case(client, monk
     def event_write_fails(*args, **kwargs):
         raise DatabaseError("server closed the connection")
 
+    post_step(client, "health")
     monkeypatch.setattr("intake.services.CaseEvent.objects.create", event_write_fails)
-    response = post_step(client, "health")
+    response = send_answers(client)
     assert response.status_code == 503
     assert Case.objects.count() == 0
     assert Patient.objects.count() == 0
