@@ -140,17 +140,23 @@ def tablet_draft_touch(*, raw_token: str, now: datetime.datetime) -> bool:
 # The middleware ------------------------------------------------------------------
 
 
-def _seconds_left(raw_token: str, now: datetime.datetime) -> int | None:
-    """How long the draft has before it counts as idle, or None if there is no draft."""
-    updated_at = (
-        IntakeDraft.objects.filter(token_hash=draft_token_hash(raw_token))
-        .values_list("updated_at", flat=True)
-        .first()
-    )
+def tablet_seconds_left(raw_token: str | None) -> int:
+    """How long this browser's questionnaire has before it counts as idle (all of it if none)."""
+    idle = settings.CLINIC_TABLET_IDLE_SECONDS
+    if not raw_token:
+        return idle
+    try:
+        updated_at = (
+            IntakeDraft.objects.filter(token_hash=draft_token_hash(raw_token))
+            .values_list("updated_at", flat=True)
+            .first()
+        )
+    except DatabaseError:
+        return idle  # the page's own save failed too; it says so
     if updated_at is None:
-        return None
-    elapsed = (now - updated_at).total_seconds()
-    return max(0, int(settings.CLINIC_TABLET_IDLE_SECONDS - elapsed))
+        return idle
+    elapsed = (timezone.now() - updated_at).total_seconds()
+    return max(0, min(idle, int(idle - elapsed)))
 
 
 class ClinicTabletMiddleware:
@@ -160,9 +166,10 @@ class ClinicTabletMiddleware:
     draft idle longer than ``CLINIC_TABLET_IDLE_SECONDS`` is deleted and its
     cookie removed from the request, so the view sees no draft and shows
     nothing of it; ``request.tablet_cleared`` tells the page to say so, and the
-    response drops the cookie. ``request.tablet_seconds_left`` is how long a
-    kept draft has left of ``request.tablet_idle_seconds`` (for the page's
-    warning). The finish page's response drops the draft cookie, and its draft.
+    response drops the cookie. ``request.tablet_seconds_left()`` is how long
+    the draft has left of ``request.tablet_idle_seconds``, read when the page
+    is drawn (after the view saved it), for the page's warning. The finish
+    page's response drops the draft cookie, and its draft.
     """
 
     def __init__(self, get_response):
@@ -177,6 +184,9 @@ class ClinicTabletMiddleware:
         on_tablet_page = request.clinic_tablet and request.path_info.startswith(INTAKE_PATH)
         if on_tablet_page:
             self._forget_idle_draft(request)
+            request.tablet_seconds_left = lambda: tablet_seconds_left(
+                request.COOKIES.get(DRAFT_COOKIE)
+            )
             if request.method == "GET" and request.GET.get(CLEARED_PARAMETER) == "1":
                 request.tablet_cleared = True  # the page's script wiped it (tablet_clear)
         response = self.get_response(request)
@@ -197,10 +207,8 @@ class ClinicTabletMiddleware:
         raw_token = request.COOKIES.get(DRAFT_COOKIE)
         if not raw_token:
             return
-        now = timezone.now()
         try:
-            wiped = tablet_draft_wipe_if_idle(raw_token=raw_token, now=now)
-            seconds_left = None if wiped else _seconds_left(raw_token, now)
+            wiped = tablet_draft_wipe_if_idle(raw_token=raw_token, now=timezone.now())
         except DatabaseError:
             # The view cannot read the draft either: it shows its calm 503 page.
             logger.exception("Database unavailable while checking a clinic tablet's draft")
@@ -208,8 +216,6 @@ class ClinicTabletMiddleware:
         if wiped:
             del request.COOKIES[DRAFT_COOKIE]
             request.tablet_cleared = True
-        elif seconds_left is not None:
-            request.tablet_seconds_left = seconds_left
 
     def _forgets_draft(self, request) -> bool:
         if self.done_path is None:

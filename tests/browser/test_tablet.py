@@ -16,9 +16,17 @@ from django.test import Client
 from intake.models import IntakeDraft
 from intake.tablet import TABLET_COOKIE, TABLET_SALT
 from intake.views import DRAFT_COOKIE
-from tests.browser.helpers import expect, expect_step, fill_answers, log_in
-from tests.intake.questionnaire import ABOUT, post_step, step_url
-from tests.intake.test_tablet import CLEARED, use_templates_with_tablet_include
+from tests.browser.helpers import (
+    AXE,
+    BLOCKING_IMPACTS,
+    assert_no_serious_axe_violations,
+    expect,
+    expect_step,
+    fill_answers,
+    log_in,
+)
+from tests.intake.questionnaire import ABOUT, fill_all, post_step, step_url
+from tests.intake.test_tablet import CLEARED, HAND_BACK, use_templates_with_tablet_include
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,18 +68,8 @@ def make_tablet(page) -> None:
     )
 
 
-def start_questionnaire(page) -> None:
-    """The first step answered and saved, then the second step open in the browser.
-
-    The first step is posted over HTTP with the tests' own answers and its
-    draft cookie handed to the browser: what matters here is what the tablet
-    does with a questionnaire, not how each question is answered (the
-    questionnaire's browser tests walk that).
-    """
-    patient = Client()
-    patient.cookies[TABLET_COOKIE] = signing.dumps({"device": "browser-test"}, salt=TABLET_SALT)
-    assert post_step(patient, "about").status_code == 302
-    assert IntakeDraft.objects.get().data["about"]["first_name"] == ABOUT["first_name"]
+def hand_over(page, patient: Client) -> None:
+    """Give the browser the questionnaire the HTTP client ``patient`` started."""
     page.context.add_cookies(
         [
             {
@@ -83,13 +81,35 @@ def start_questionnaire(page) -> None:
             }
         ]
     )
+
+
+def tablet_client() -> Client:
+    patient = Client()
+    patient.cookies[TABLET_COOKIE] = signing.dumps({"device": "browser-test"}, salt=TABLET_SALT)
+    return patient
+
+
+def start_questionnaire(page) -> None:
+    """The first step answered and saved, then the second step open in the browser.
+
+    The first step is posted over HTTP with the tests' own answers and its
+    draft cookie handed to the browser: what matters here is what the tablet
+    does with a questionnaire, not how each question is answered (the
+    questionnaire's browser tests walk that).
+    """
+    patient = tablet_client()
+    assert post_step(patient, "about").status_code == 302
+    assert IntakeDraft.objects.get().data["about"]["first_name"] == ABOUT["first_name"]
+    hand_over(page, patient)
     page.goto(step_url("legs"))
     expect_step(page, "legs")
 
 
 def test_staff_switch_the_tablet_on_then_the_warning_keeps_a_patient_who_is_still_there(
-    pages, clinician
+    pages, clinician, settings
 ):
+    # Ten seconds of warning: room for axe-core to check it before the answer.
+    settings.CLINIC_TABLET_IDLE_SECONDS = 20
     tablet = pages.phone()
     log_in(tablet, clinician, next_url="/admin/intake/case/clinic-tablet/")
     expect(tablet.get_by_text("This device is not a clinic tablet.")).to_be_visible()
@@ -102,7 +122,9 @@ def test_staff_switch_the_tablet_on_then_the_warning_keeps_a_patient_who_is_stil
     warning = tablet.get_by_role("dialog", name="Are you still there?")
     expect(warning).to_be_visible(timeout=PATIENCE_MS)
     expect(warning).to_contain_text("For your privacy, your answers will be cleared in 1 minute.")
+    expect(tablet.get_by_role("button", name=STILL_HERE)).to_be_focused()
     pages.shot(tablet, "idle warning")
+    assert_no_serious_axe_violations(tablet, "tablet idle warning")
 
     for _ in range(2):  # past the first deadline, then past the second
         with tablet.expect_response(lambda response: "keep-alive" in response.url) as kept:
@@ -162,3 +184,34 @@ def test_without_javascript_the_server_still_wipes_an_idle_questionnaire(pages):
     expect_step(tablet, "about")
     assert ABOUT["last_name"] not in tablet.content()
     assert not IntakeDraft.objects.exists()
+
+
+def test_the_finish_page_asks_for_the_tablet_back_and_a_reload_shows_nothing(pages):
+    tablet = pages.phone()
+    tablet.goto("/")
+    make_tablet(tablet)
+    patient = tablet_client()
+    fill_all(patient)
+    hand_over(tablet, patient)
+
+    tablet.goto("/intake/done/")
+
+    expect(tablet.get_by_role("heading", name=HAND_BACK)).to_be_visible()
+    reference = tablet.locator(".case-reference").inner_text()
+    assert tablet.locator('meta[http-equiv="refresh"]').get_attribute("content") == (
+        "60; url=/intake/"
+    )
+    # axe-core counts any timed refresh as critical (WCAG 2.2.1, timing adjustable).
+    # Here it is the point: the tablet must forget the patient without anyone
+    # touching it, and the page says in words that it will. Nothing else may fail.
+    serious = [
+        violation["id"]
+        for violation in AXE.run(tablet).response["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+    assert serious == ["meta-refresh"]
+    pages.shot(tablet, "hand back")
+    tablet.reload()
+    expect(tablet.get_by_role("heading", name=HAND_BACK)).to_have_count(0)
+    assert reference not in tablet.content()
+    assert ABOUT["last_name"] not in tablet.content()

@@ -315,6 +315,16 @@ def test_the_step_page_on_a_tablet_carries_the_idle_warning(tablet, clock):
     assert CLEARED not in page
 
 
+def test_the_warning_counts_from_the_save_on_a_page_shown_again_with_errors(tablet, clock):
+    post_step(tablet, "about")
+
+    later(clock, 250)
+    page = post_step(tablet, "legs", {"leg_gives_way": ""})
+
+    assert page.status_code == 200  # the step again, saying what is missing
+    assert 'data-seconds-left="300"' in page_text(page)
+
+
 def test_the_page_script_clears_the_questionnaire_and_the_start_page_says_so(tablet, clock):
     post_step(tablet, "about")
 
