@@ -215,12 +215,14 @@ class Findings:
         self.problems: list[str] = []
         self.pages: list[str] = []
         self.counts = {"controls": 0, "tab stops": 0}
+        self.measured: set[str] = set()
 
     def measure(self, page, label: str) -> list[dict]:
         """Boundary and target of every visible control, as the page is now."""
         controls = visible_controls(page)
         assert controls, f"{label}: no controls found"
         self.counts["controls"] += len(controls)
+        self.measured.update(describe(control) for control in controls)
         self.pages.append(label)
         for control in controls:
             for problem in (boundary_problem(control), target_problem(control, controls)):
@@ -259,17 +261,17 @@ _NAMED_FIELDS = """() => [...new Set([...document.querySelectorAll(
 _DATE_PART = re.compile(r"^(?P<field>.+?)_{1,2}(?P<part>day|month|year)$")
 
 
-def answer_for(name: str):
+def answer_for(name: str, answers: dict):
     """Our answer to a field, by name; a date's day, month or year from the whole date."""
-    if name in ANSWERS:
-        return ANSWERS[name]
-    if (part := _DATE_PART.match(name)) and ANSWERS.get(part["field"]):
-        year, month, day = str(ANSWERS[part["field"]]).split("-")
+    if name in answers:
+        return answers[name]
+    if (part := _DATE_PART.match(name)) and answers.get(part["field"]):
+        year, month, day = str(answers[part["field"]]).split("-")
         return {"day": day, "month": month, "year": year}[part["part"]]
     return None
 
 
-def answer_shown_questions(page) -> None:
+def answer_shown_questions(page, answers: dict = ANSWERS) -> None:
     """Answer every question shown that we have an answer for, as a patient would.
 
     An answer can bring up another question (with JavaScript), so look again
@@ -282,7 +284,7 @@ def answer_shown_questions(page) -> None:
             return
         for name in names:
             answered.add(name)
-            value = answer_for(name)
+            value = answer_for(name, answers)
             if value in ("", None):
                 continue
             field = page.locator(f'[name="{name}"]')
@@ -313,7 +315,7 @@ def check_page_url() -> str | None:
         return None
 
 
-def walk_questionnaire(page, findings: Findings) -> list[str]:
+def walk_questionnaire(page, findings: Findings, answers: dict = ANSWERS) -> list[str]:
     """From /intake/ to the confirmation, measuring every page on the way.
 
     Each step is measured blank, with the errors of an empty answer (where it
@@ -337,7 +339,7 @@ def walk_questionnaire(page, findings: Findings) -> list[str]:
             page.wait_for_load_state()  # the styles too, before measuring what they draw
             expect(page.locator("#error-summary")).to_be_visible()
             findings.measure(page, f"{label}, with errors")
-        answer_shown_questions(page)
+        answer_shown_questions(page, answers)
         findings.measure_with_keyboard(page, f"{label}, answered")
         forward_button(page).click()
         page.wait_for_load_state()
@@ -408,3 +410,39 @@ def test_the_measurements_catch_bootstraps_own_faint_controls(pages, live_server
         r'input first_name "First name\*?": focus ring [\d.]+px at 1\.\d\d:1',
     ]:
         assert re.search(expected, found), f"{expected!r} not in:\n{found}"
+
+
+def test_emergency_advice_controls_on_a_phone(pages, live_server):
+    """The path where it matters most: a red flag brings up the advice boxes (tinted
+    red, with "Call" and "Stop here" buttons) on the steps, the check page and the
+    confirmation; their controls meet the same three checks on that background."""
+    page = pages.new(viewport=PHONE, is_mobile=True, has_touch=True)
+    findings = Findings("375 px phone, emergency answers", live_server.url)
+    walk_questionnaire(page, findings, {**ANSWERS, "saddle_numbness": "yes"})
+    expect(page.locator(".emergency-advice").first).to_be_visible()
+    findings.assert_none()
+    # The advice's buttons were among the controls measured.
+    assert any(name.startswith('button "Call ') for name in findings.measured), findings.measured
+
+
+def test_a_tap_anywhere_on_an_answer_row_chooses_it(pages):
+    """The whole row is the target, not only the circle and the words: a tap at the
+    far end of the row, and at its top corner, chooses that answer."""
+    page = pages.new(viewport=PHONE, is_mobile=True, has_touch=True)
+    page.goto("/intake/")
+    answer_shown_questions(page)
+    forward_button(page).click()
+    page.wait_for_load_state()
+    rows = page.locator("main .form-check:has(input[type=radio]):visible")
+    row, radio = rows.nth(1), rows.nth(1).locator("input")
+    row.scroll_into_view_if_needed()
+    box = row.bounding_box()
+    assert box["height"] >= MIN_TARGET, box
+    assert not radio.is_checked()
+    page.touchscreen.tap(box["x"] + box["width"] - 4, box["y"] + box["height"] / 2)
+    expect(radio).to_be_checked()
+
+    row, radio = rows.nth(0), rows.nth(0).locator("input")
+    box = row.bounding_box()
+    page.touchscreen.tap(box["x"] + 2, box["y"] + 2)
+    expect(radio).to_be_checked()
