@@ -28,7 +28,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -100,6 +100,16 @@ def delete_tablet_cookie(response: HttpResponse) -> None:
 
 def _delete_draft_cookie(response: HttpResponse) -> None:
     response.delete_cookie(DRAFT_COOKIE, path=INTAKE_PATH, samesite="Lax")
+
+
+def _forget_language(response: HttpResponse) -> None:
+    """The next person starts in the clinic's language, not in the last patient's choice."""
+    response.delete_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
 
 
 # Writes ------------------------------------------------------------------------
@@ -182,17 +192,23 @@ class ClinicTabletMiddleware:
         request.tablet_idle_seconds = settings.CLINIC_TABLET_IDLE_SECONDS
         request.tablet_seconds_left = settings.CLINIC_TABLET_IDLE_SECONDS
         on_tablet_page = request.clinic_tablet and request.path_info.startswith(INTAKE_PATH)
+        wiped_now = False
         if on_tablet_page:
-            self._forget_idle_draft(request)
+            wiped_now = self._forget_idle_draft(request)
             request.tablet_seconds_left = lambda: tablet_seconds_left(
                 request.COOKIES.get(DRAFT_COOKIE)
             )
             if request.method == "GET" and request.GET.get(CLEARED_PARAMETER) == "1":
                 request.tablet_cleared = True  # the page's script wiped it (tablet_clear)
         response = self.get_response(request)
-        if on_tablet_page and self._forgets_draft(request):
-            if DRAFT_COOKIE not in response.cookies:  # a questionnaire just started stays
-                _delete_draft_cookie(response)
+        finish_page = on_tablet_page and request.path_info == self._done_path()
+        if (wiped_now or finish_page) and DRAFT_COOKIE not in response.cookies:
+            # (A questionnaire the view has just started keeps its cookie.)
+            _delete_draft_cookie(response)
+        if wiped_now and settings.LANGUAGE_COOKIE_NAME not in response.cookies:
+            # (Not on the finish page: its patient may still read on in their language.)
+            _forget_language(response)
+        if finish_page:
             raw_token = request.COOKIES.get(DRAFT_COOKIE)
             if raw_token and response.status_code == 200:
                 # The finish page was shown: its draft, which only names the
@@ -203,24 +219,31 @@ class ClinicTabletMiddleware:
                     logger.exception("Database unavailable while clearing a clinic tablet")
         return response
 
-    def _forget_idle_draft(self, request) -> None:
+    def _forget_idle_draft(self, request) -> bool:
+        """Wipe this browser's draft if it is idle; True if it was."""
         raw_token = request.COOKIES.get(DRAFT_COOKIE)
         if not raw_token:
-            return
+            return False
         try:
             wiped = tablet_draft_wipe_if_idle(raw_token=raw_token, now=timezone.now())
         except DatabaseError:
             # The view cannot read the draft either: it shows its calm 503 page.
             logger.exception("Database unavailable while checking a clinic tablet's draft")
-            return
+            return False
         if wiped:
             del request.COOKIES[DRAFT_COOKIE]
             request.tablet_cleared = True
+            if request.COOKIES.pop(settings.LANGUAGE_COOKIE_NAME, None) is not None:
+                # The last patient's choice of language goes with their answers:
+                # this page is in the language the browser asks for, as at the start.
+                translation.activate(translation.get_language_from_request(request))
+                request.LANGUAGE_CODE = translation.get_language()
+        return wiped
 
-    def _forgets_draft(self, request) -> bool:
+    def _done_path(self) -> str:
         if self.done_path is None:
             self.done_path = reverse("intake:done")
-        return request.tablet_cleared or request.path_info == self.done_path
+        return self.done_path
 
 
 # The page's script's endpoints ------------------------------------------------------
@@ -252,6 +275,7 @@ def tablet_clear(request):
         tablet_draft_wipe(raw_token=raw_token)
     response = HttpResponseRedirect(f"{reverse('intake:start')}?{CLEARED_PARAMETER}=1")
     _delete_draft_cookie(response)
+    _forget_language(response)
     return response
 
 

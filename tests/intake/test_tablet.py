@@ -223,6 +223,29 @@ def test_an_idle_questionnaire_on_a_tablet_is_wiped_before_the_next_person_sees_
     assert tablet.cookies[DRAFT_COOKIE].value == ""  # the browser was told to drop it
 
 
+def test_the_last_patients_language_goes_with_their_answers(tablet, clock, settings):
+    tablet.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    post_step(tablet, "about")
+
+    later(clock, 301)
+    response = tablet.get(reverse("intake:start"))
+
+    assert response.headers["Content-Language"] == "en"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == ""
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME]["max-age"] == 0
+
+
+def test_a_language_chosen_while_answering_stays(tablet, clock, settings):
+    tablet.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    post_step(tablet, "about")
+
+    later(clock, 200)
+    response = tablet.get(reverse("intake:start"))
+
+    assert response.headers["Content-Language"] == "es"
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
 def test_the_wipe_drops_the_draft_cookie_in_the_response(tablet, clock):
     post_step(tablet, "about")
 
@@ -334,6 +357,7 @@ def test_the_page_script_clears_the_questionnaire_and_the_start_page_says_so(tab
     assert response.status_code == 302
     assert response["Location"] == reverse("intake:start") + "?cleared=1"
     assert draft_cookie_dropped(response)
+    assert response.cookies[django_settings.LANGUAGE_COOKIE_NAME]["max-age"] == 0
     assert not IntakeDraft.objects.exists()
     start = tablet.get(response["Location"])
     assert CLEARED in page_text(start)
