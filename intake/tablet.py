@@ -10,8 +10,11 @@ it then carries a signed, long-lived device cookie. On such a device:
 - the page warns a minute before and keeps the draft alive while the patient
   is still there (``static/js/tablet.js`` posts to ``tablet_keep_alive``), and
   wipes through ``tablet_clear`` when the time is up;
-- the finish page forgets the questionnaire too: its response deletes the
-  draft cookie, so Back or a reload shows nothing.
+- the finish page asks for the tablet back and forgets the questionnaire: its
+  response deletes the draft cookie and the draft, so Back or a reload shows
+  nothing, and it returns to the start by itself after a minute
+  (``templates/intake/_tablet.html``);
+- a wiped questionnaire takes the patient's choice of language with it.
 
 Personal devices (no valid device cookie) keep the usual 24-hour resume.
 """
@@ -24,6 +27,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core import signing
+from django.core.exceptions import BadRequest
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
@@ -53,8 +57,6 @@ PERM_SWITCH_TABLET = "intake.change_case_status"
 INTAKE_PATH = "/intake/"
 #: ``/intake/?cleared=1`` is where the page's script lands after a wipe.
 CLEARED_PARAMETER = "cleared"
-#: The page warns this long before the wipe (half the idle time, if that is shorter).
-WARNING_SECONDS = 60
 
 
 # The device cookie -----------------------------------------------------------
@@ -303,7 +305,9 @@ def clinic_tablet_admin_view(request, *, admin_site):
         }
         return TemplateResponse(request, "admin/intake/tablet_mode.html", context)
 
-    turn_on = request.POST.get("tablet") == "on"
+    if request.POST.get("tablet") not in ("on", "off"):
+        raise BadRequest("tablet must be on or off")
+    turn_on = request.POST["tablet"] == "on"
     response = HttpResponseRedirect(request.path)
     if turn_on:
         device_id = device_id or secrets.token_hex(8)

@@ -159,6 +159,16 @@ def test_switching_tablet_mode_off_drops_the_cookie_and_is_audited(client):
     assert (entry.object_id, entry.details) == ("desk-2", {"clinic_tablet": False})
 
 
+def test_the_switch_takes_only_on_or_off(client):
+    client.force_login(staff_in(FRONT_DESK))
+
+    response = client.post(SWITCH_URL, {"tablet": "maybe"})
+
+    assert response.status_code == 400
+    assert TABLET_COOKIE not in response.cookies
+    assert not AuditEntry.objects.filter(object_type="clinic tablet").exists()
+
+
 @pytest.mark.parametrize("role", [CLINIC_MANAGER, None])
 def test_staff_without_the_permission_cannot_switch_tablet_mode(client, role):
     client.force_login(staff_in(role))
