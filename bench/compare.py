@@ -44,7 +44,6 @@ from .load import (
 )
 
 PORTS = {"base": 8124, "this": 8125}
-REQUESTS_PER_QUESTIONNAIRE = 11
 
 
 @dataclass
@@ -131,10 +130,12 @@ def run_round(sides: list[Side], *, users: int, seconds: int, tag: str) -> None:
         side.outcomes.extend(data["outcomes"])
         done = sum(1 for outcome in data["outcomes"] if "reference" in outcome)
         # Patients run in step, so whole questionnaires come in lumps of --users;
-        # requests answered within the round count finer (eleven to a questionnaire).
+        # requests answered within the round count finer (eleven to a questionnaire
+        # of five steps; the walker counts however many the pages ask for).
         end = window_start(data["requests"]) + seconds
         answered = sum(1 for _name, _took, _status, at in data["requests"] if at <= end)
-        side.completed.append(answered / REQUESTS_PER_QUESTIONNAIRE)
+        per_questionnaire = len(data["requests"]) / max(len(data["outcomes"]), 1)
+        side.completed.append(answered / per_questionnaire)
         used = tree_cpu(psutil.Process(side.gunicorn.pid)) - started[side.name]
         side.app_cpu.append(used * 1000 / max(done, 1))
 

@@ -1,7 +1,7 @@
 """The questionnaire's CPU as a ratio to a floor: the same number of landing-page requests.
 
-    .venv/bin/python -m bench.cpu_ratio                          # 400 questionnaires, 8 rounds
-    .venv/bin/python -m bench.cpu_ratio --questionnaires 1000 --rounds 10
+    .venv/bin/python -m bench.cpu_ratio                          # 400 questionnaires, 20 rounds
+    .venv/bin/python -m bench.cpu_ratio --questionnaires 1000 --rounds 40 --clients 2
 
 The app is served as in bench/load.py (gunicorn with the repository's
 gunicorn.conf.py, production-like settings, a fresh PostgreSQL database
@@ -26,8 +26,13 @@ not depend on how fast this session's machine happens to be.
 The two are measured in alternating rounds (questionnaires then floor, then
 floor then questionnaires, ...), so a change in the machine's speed during
 the run falls on both; the ratio of the sums is reported, with each round's
-ratio to show the spread. ``--clients`` patients at a time (default: one per
-gunicorn worker). PostgreSQL's CPU for the same work is printed for scale.
+ratio to show the spread. Short rounds follow the machine's swings closely.
+
+One patient at a time by default (``--clients``): gunicorn keeps its workers
+(gunicorn.conf.py), but no two requests compete for the two cores, so each
+request's CPU is least disturbed by the rest of the run. More at a time give
+the same ratio within the noise and make it noisier (docs/performance.md).
+PostgreSQL's CPU for the same work is printed for scale.
 """
 
 import argparse
@@ -110,20 +115,25 @@ def measured(app: psutil.Process, database: str, into: dict[str, float]):
     app_before, db_before = tree_cpu(app), postgres_cpu(database)
     yield
     into["app"] += tree_cpu(app) - app_before
-    into["postgres"] += postgres_cpu(database) - db_before
+    db_after = postgres_cpu(database)
+    # A backend that started inside the block counts in full; one that ended is lost
+    # (gunicorn's workers keep their connections, so that is rare).
+    into["postgres"] += sum(
+        max(used - db_before.get(pid, 0.0), 0.0) for pid, used in db_after.items()
+    )
 
 
-def postgres_cpu(database: str) -> float:
-    """CPU seconds of the live PostgreSQL backends connected to ``database``."""
-    total = 0.0
+def postgres_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of each live PostgreSQL backend connected to ``database``, by pid."""
+    found = {}
     for process in psutil.process_iter(["name", "cmdline"]):
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             if process.info["name"] == "postgres" and f" {database} " in " ".join(
                 process.info["cmdline"] or []
             ):
                 times = process.cpu_times()
-                total += times.user + times.system
-    return total
+                found[process.pid] = times.user + times.system
+    return found
 
 
 class Run:
@@ -178,9 +188,9 @@ class Run:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questionnaires", type=int, default=400)
-    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=20, help="questionnaires first, unmeasured")
-    parser.add_argument("--clients", type=int, help="at a time (default: gunicorn's workers)")
+    parser.add_argument("--clients", type=int, default=1, help="patients at a time")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py)")
     args = parser.parse_args(argv)
     if args.questionnaires < args.rounds:
@@ -199,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
         wait_until_ready(f"http://127.0.0.1:{PORT}")
         app = psutil.Process(gunicorn.pid)
         workers = settled_workers(app)
-        clients = args.clients or workers
+        clients = args.clients
         print(
             f"gunicorn: {workers} sync workers, bench.settings, DEBUG off; "
             f"{clients} patients at a time"

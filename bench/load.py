@@ -12,9 +12,9 @@ behind "the proxy"; HTTPS redirect off), on a fresh PostgreSQL database
 
 The load generator (bench/virtual_patients.py: uvloop, httptools) runs in its
 own process: each virtual patient fills in the whole questionnaire as a
-browser does (eleven requests), over and over, each time as a new patient with
-a unique phone number, and records the case reference shown on the
-confirmation page. A short warm-up run comes first.
+browser does (every page it shows, read by ``bench/walker.py``), over and
+over, each time as a new patient with a unique phone number, and records the
+case reference shown on the confirmation page. A short warm-up run comes first.
 Afterwards the database is compared with what the patients were told:
 every confirmed reference must be exactly one case with that phone; nothing
 may be stored twice, lost, or half-written (a patient without a case, a case
@@ -50,8 +50,9 @@ DATABASE = f"{common.BENCH_PREFIX}_load"
 PORT = 8123
 VENV_BIN = Path(sys.executable).parent
 
-# Targets from the issue.
-MIN_QUESTIONNAIRES_PER_SECOND = 40.0
+# Targets from the issues. The rate (questionnaires a second) is printed but has
+# no target: it depends on the machine. Issue 19 replaced "at least 40 a second"
+# with the CPU ratio to the landing-page floor that bench/cpu_ratio.py measures.
 MAX_P95_MS = 300.0
 # The load generator's line in the CPU split.
 LOAD_GENERATOR = "load generator (uvloop+httptools)"
@@ -564,10 +565,9 @@ def main(argv: list[str] | None = None) -> None:
         )
         verdict(bool(restart_log), "PostgreSQL was restarted during the run")
     else:
-        verdict(
-            summary["questionnaires per second"] >= MIN_QUESTIONNAIRES_PER_SECOND,
-            f"{summary['questionnaires per second']:.1f} complete questionnaires/s "
-            f"(at least {MIN_QUESTIONNAIRES_PER_SECOND:.0f})",
+        print(
+            f"      {summary['questionnaires per second']:.1f} complete questionnaires/s "
+            "(no target: see bench.cpu_ratio)"
         )
         verdict(
             summary["p95 ms"] < MAX_P95_MS,

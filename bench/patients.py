@@ -1,12 +1,12 @@
 """Form data for one virtual patient's questionnaire (used by the load benchmark).
 
 Used by the load generator (bench/virtual_patients.py) and by the scripts that fill
-in the questionnaire in-process (bench/page_weight.py, bench/request_cpu.py).
+in the questionnaire (bench/cpu_ratio.py, bench/page_weight.py, bench/request_cpu.py),
+each through bench/walker.py, which takes from these answers what each page asks.
 """
 
 import datetime
 import random
-import re
 
 from bench.seed import FIRST_NAMES, LAST_NAMES, random_answers
 from tests.intake.questionnaire import STEP_DATA, STEP_ORDER
@@ -15,22 +15,10 @@ from tests.intake.questionnaire import STEP_DATA, STEP_ORDER
 #: and their step: the tests' STEP_DATA leaves out those its calm patient is not asked.
 CONDITIONAL_CODES = {"falls": "legs", "weakness_onset": "legs", "weakness_trend": "legs"}
 
-#: The form token on every step page, posted back with the answers.
-CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def page_name(location: str, step_number: int) -> str:
-    """The name a GET is timed under: the page a step's POST redirected to."""
-    return "GET confirmation" if "/done/" in location else f"GET step {step_number}"
-
 
 def patient_address(tag: str, number: int) -> str:
     """A private address for patient ``number`` of run ``tag``, as the TLS proxy would pass on."""
     return f"10.{int(tag) % 256}.{number // 256 % 256}.{number % 256}"
-
-
-def step_path(slug: str) -> str:
-    return "/intake/" if slug == "about" else f"/intake/{slug}/"
 
 
 def questionnaire(rng: random.Random, phone: str) -> dict[str, dict[str, str]]:

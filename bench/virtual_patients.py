@@ -16,12 +16,14 @@ docs/performance.md, section 3).
 Each virtual patient fills in questionnaires one after another until the time
 is up; patients busy then finish the one they are on (for at most a minute).
 One questionnaire is a new patient in a new browser (no cookies, a unique
-phone number, random plausible answers from ``bench/patients.py``):
-GET step 1, then for each of the five steps POST the answers and follow the
-redirect with a GET of the next page, ending with the GET of the confirmation
-page, whose case reference is recorded with the patient's unique phone
-number. Eleven requests, each timed on its own, from sending it (opening the
-connection first if need be) to the last byte of the response.
+phone number, random plausible answers from ``bench/patients.py``), walked
+by ``bench/walker.py``: GET the first step, then on every page fill in its
+form, POST it and follow the redirect with a GET, whatever the pages are
+(the steps, a "check your answers" page), ending with the GET of the
+confirmation page, whose case reference is recorded with the patient's
+unique phone number. Each request (eleven with five steps and no check
+page) is timed on its own, from sending it (opening the connection first if
+need be) to the last byte of the response.
 
 The app runs as in production behind a TLS proxy, so every request says
 ``X-Forwarded-Proto: https`` and ``X-Forwarded-For`` (each patient their own
@@ -60,8 +62,8 @@ from urllib.parse import urlencode, urlsplit
 import httptools
 import uvloop
 
-from bench.patients import CSRF_FIELD, page_name, patient_address, questionnaire, step_path
-from tests.intake.questionnaire import STEP_ORDER
+from bench.patients import patient_address, questionnaire
+from bench.walker import Answer, WalkError, flat_answers, patient_requests
 
 PATIENCE = float(os.environ.get("BENCH_PATIENCE", "30"))
 #: Patients busy when the time is up get this long to finish their questionnaire.
@@ -280,7 +282,7 @@ class LoadRun:
         method: str,
         path: str,
         name: str,
-        form: dict | None = None,
+        form: list[tuple[str, str]] | None = None,
     ) -> tuple[Response | None, str]:
         """One request with the browser's cookies; 503s are retried until patience runs out."""
         gave_up_at = time.monotonic() + PATIENCE
@@ -320,17 +322,20 @@ class LoadRun:
         browser.new_patient(patient_address(self.tag, number))
         outcome = {"phone": phone, "refusals": [], "started": time.time()}
         try:
-            _response, body = await self.send(browser, outcome, "GET", "/intake/", "GET step 1")
-            for index, slug in enumerate(STEP_ORDER, start=1):
-                token = CSRF_FIELD.search(body)
-                form = {**answers[slug], "csrfmiddlewaretoken": token.group(1) if token else ""}
-                form["action"] = "next"
-                response, _body = await self.send(
-                    browser, outcome, "POST", step_path(slug), f"POST step {index}", form
+            # The walker decides each request from the answer to the one before.
+            requests = patient_requests(flat_answers(answers))
+            request = next(requests)
+            while True:
+                response, body = await self.send(
+                    browser, outcome, request.method, request.path, request.name, request.form
                 )
-                location = response.get(b"location")
-                name = page_name(location, index + 1)
-                _response, body = await self.send(browser, outcome, "GET", location, name)
+                answer = Answer(response.status, response.get(b"location"), body)
+                try:
+                    request = requests.send(answer)
+                except StopIteration:
+                    break
+                except WalkError as error:
+                    raise GaveUp(str(error)) from error
             found = REFERENCE.search(body)
             if not found:
                 raise GaveUp("no reference on the confirmation page")
