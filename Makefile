@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export DJANGO_DEBUG ?= 1
 
 .PHONY: run test screenshots lint install check-migrations deploy-check purge-drafts clean \
-	bench bench-install bench-drop messages makemessages
+	bench bench-install bench-drop bench-cpu-ratio messages makemessages
 
 $(STAMP): requirements.txt bin/find-python
 	@if [ -x $(VPY) ] && ! $(VPY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -76,6 +76,11 @@ bench-install: install
 # prints every number and PASS/FAIL per target (~7 minutes). Restarts PostgreSQL once.
 bench: bench-install
 	$(VPY) -m bench
+
+# The questionnaire's CPU per completed questionnaire as a ratio to the same number of
+# landing-page requests (issue 19: at most 1.5x), alone; part of make bench. ~1 minute.
+bench-cpu-ratio: bench-install
+	$(VPY) -m bench.cpu_ratio
 
 bench-drop: install
 	$(VPY) -m bench --drop

@@ -39,6 +39,7 @@ import argparse
 import contextlib
 import gzip
 import http.client
+import json
 import random
 import re
 import shutil
@@ -192,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=20, help="questionnaires first, unmeasured")
     parser.add_argument("--clients", type=int, default=1, help="patients at a time")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py)")
+    parser.add_argument("--results", help="also write the numbers here (JSON), for python -m bench")
     args = parser.parse_args(argv)
     if args.questionnaires < args.rounds:
         raise SystemExit("--questionnaires must be at least --rounds")
@@ -228,7 +230,9 @@ def main(argv: list[str] | None = None) -> None:
             )
     finally:
         stop(gunicorn)
-    ok = report(run, rounds, args)
+    ok, numbers = report(run, rounds, args)
+    if args.results:
+        Path(args.results).write_text(json.dumps(numbers))
     common.drop_database(DATABASE)
     shutil.rmtree(work, ignore_errors=True)
     raise SystemExit(0 if ok else 1)
@@ -272,8 +276,8 @@ def measure_round(
     return {"count": count, "requests": requests, "form": form, "floor": floor}
 
 
-def report(run: Run, rounds: list[dict], args: argparse.Namespace) -> bool:
-    """Print the numbers; whether the ratio meets the target."""
+def report(run: Run, rounds: list[dict], args: argparse.Namespace) -> tuple[bool, dict]:
+    """Print the numbers; whether the ratio meets the target, and the main numbers."""
     completed = sum(r["count"] for r in rounds)
     requests = sum(r["requests"] for r in rounds)
     if len(run.references) != args.warmup + completed:
@@ -320,7 +324,13 @@ def report(run: Run, rounds: list[dict], args: argparse.Namespace) -> bool:
         f"{'PASS' if ok else 'FAIL'}  questionnaire CPU {ratio:.2f}x the landing-page floor "
         f"(at most {MAX_RATIO}x)"
     )
-    return ok
+    return ok, {
+        "ratio": ratio,
+        "questionnaire_ms": form_app / completed * 1000,
+        "floor_ms": floor_app / completed * 1000,
+        "requests_per_questionnaire": per_questionnaire,
+        "max_ratio": MAX_RATIO,
+    }
 
 
 if __name__ == "__main__":
