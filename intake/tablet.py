@@ -180,7 +180,10 @@ class ClinicTabletMiddleware:
     nothing of it; ``request.tablet_cleared`` tells the page to say so, and the
     response drops the cookie. ``request.tablet_seconds_left()`` is how long
     the draft has left of ``request.tablet_idle_seconds``, read when the page
-    is drawn (after the view saved it), for the page's warning. The finish
+    is drawn (after the view saved it), for the page's warning;
+    ``request.tablet_has_draft`` whether the browser came with a
+    questionnaire (the page has nothing to clear if not, and its form is empty).
+    The finish
     page's response drops the draft cookie, and its draft.
     """
 
@@ -193,10 +196,12 @@ class ClinicTabletMiddleware:
         request.tablet_cleared = False
         request.tablet_idle_seconds = settings.CLINIC_TABLET_IDLE_SECONDS
         request.tablet_seconds_left = settings.CLINIC_TABLET_IDLE_SECONDS
+        request.tablet_has_draft = False
         on_tablet_page = request.clinic_tablet and request.path_info.startswith(INTAKE_PATH)
         wiped_now = False
         if on_tablet_page:
             wiped_now = self._forget_idle_draft(request)
+            request.tablet_has_draft = bool(request.COOKIES.get(DRAFT_COOKIE))
             request.tablet_seconds_left = lambda: tablet_seconds_left(
                 request.COOKIES.get(DRAFT_COOKIE)
             )

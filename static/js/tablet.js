@@ -17,6 +17,7 @@
   var secondsLeft = Number(settings.dataset.secondsLeft);
   if (!(secondsLeft >= 0)) { secondsLeft = idleSeconds; }
   var token = settings.querySelector('input[name="csrfmiddlewaretoken"]').value;
+  var hasDraft = settings.dataset.hasDraft === "1";
   // Warn a minute before (half the idle time if that is shorter), and tell the
   // server about activity often enough that it always hears before the wipe.
   var warnBeforeMs = Math.min(60, idleSeconds / 2) * 1000;
@@ -38,13 +39,39 @@
     clearTimeout(wipeTimer);
     var now = Date.now();
     warnTimer = setTimeout(warn, Math.max(0, deadline - warnBeforeMs - now));
-    wipeTimer = setTimeout(wipe, Math.max(0, deadline - now));
+    wipeTimer = setTimeout(expire, Math.max(0, deadline - now));
+  }
+
+  // Whether anything of a patient would be left: a questionnaire the server
+  // keeps, or anything typed or chosen on this page. An untouched start page
+  // has nothing to clear, and is left alone.
+  function somethingToForget() {
+    if (hasDraft) { return true; }
+    var fields = document.querySelectorAll(
+      "form.questionnaire input, form.questionnaire textarea, form.questionnaire select");
+    return Array.prototype.some.call(fields, function (field) {
+      if (field.type === "hidden" || field.type === "submit" || field.type === "button") {
+        return false;
+      }
+      if (field.type === "radio" || field.type === "checkbox") { return field.checked; }
+      return field.value.trim() !== "";
+    });
+  }
+
+  function startAgainLater() {
+    deadline = Date.now() + idleSeconds * 1000;
+    schedule();
   }
 
   function warn() {
     if (wiping || dialog.open) { return; }
+    if (!somethingToForget()) { startAgainLater(); return; }
     dialog.showModal();
     stillHere.focus();
+  }
+
+  function expire() {
+    if (somethingToForget()) { wipe(); } else { startAgainLater(); }
   }
 
   function wipe() {
@@ -114,7 +141,7 @@
   // A tablet that slept through its timers, or a page brought back by Back,
   // must not show the answers again: check the clock when it is seen.
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible" && Date.now() >= deadline) { wipe(); }
+    if (document.visibilityState === "visible" && Date.now() >= deadline) { expire(); }
   });
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) { window.location.reload(); }

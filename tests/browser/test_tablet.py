@@ -170,6 +170,26 @@ def test_when_nobody_answers_the_warning_the_tablet_clears_the_page(pages):
     assert ABOUT["last_name"] not in tablet.content()
 
 
+def test_an_untouched_start_page_is_left_alone_until_someone_types(pages, settings):
+    settings.CLINIC_TABLET_IDLE_SECONDS = 6
+    tablet = pages.phone()
+    tablet.goto("/")
+    make_tablet(tablet)
+    tablet.goto("/intake/")
+    expect_step(tablet, "about")
+
+    # Longer than the idle time: with nothing to clear, no warning and no wipe.
+    tablet.wait_for_timeout(8_000)
+    expect(tablet.get_by_role("dialog")).to_have_count(0)
+    assert tablet.url.endswith("/intake/")
+
+    # A name typed and left: the warning comes, then the page clears.
+    tablet.locator('input[name="first_name"]').fill(ABOUT["first_name"])
+    tablet.locator("h1").click()  # away from the field, as a person putting it down
+    expect(tablet.get_by_text(CLEARED)).to_be_visible(timeout=PATIENCE_MS)
+    assert tablet.locator('input[name="first_name"]').input_value() == ""
+
+
 def test_without_javascript_the_server_still_wipes_an_idle_questionnaire(pages):
     tablet = pages.phone(java_script_enabled=False)
     tablet.goto("/")

@@ -343,6 +343,7 @@ def test_the_step_page_on_a_tablet_carries_the_idle_warning(tablet, clock):
     assert "For your privacy, your answers will be cleared in 1 minute." in page
     assert "I am still here" in page
     assert 'data-seconds-left="180"' in page
+    assert 'data-has-draft="1"' in page
     assert f'data-keep-alive-url="{KEEP_ALIVE_URL}"' in page
     assert "js/tablet" in page
     assert CLEARED not in page
@@ -371,6 +372,7 @@ def test_the_page_script_clears_the_questionnaire_and_the_start_page_says_so(tab
     assert not IntakeDraft.objects.exists()
     start = tablet.get(response["Location"])
     assert CLEARED in page_text(start)
+    assert 'data-has-draft="0"' in page_text(start)  # nothing left for the script to clear
     assert not shows_previous_patient(start)
 
 
