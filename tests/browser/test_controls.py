@@ -3,10 +3,13 @@
 axe-core passes pages whose unchecked radios are drawn at 1.3:1, whose grey
 buttons look switched off and whose "Yes" is a 33 x 28 px target: it checks
 text contrast, not the edges of controls, nor the size of what a finger has to
-hit. These tests measure what the browser really draws, on every patient page
-(the landing page, the conditions list and a condition page, every step of the
-questionnaire found by following its forms, the check page, the confirmation,
-the "not found" page), at two sizes:
+hit. These tests measure what the browser really draws, on every patient page:
+the landing page, the conditions list and a condition page, the "not found"
+page, and every step of the questionnaire found by following its forms (blank,
+with errors and answered), the resumed questionnaire and "Clear your
+answers?", the check page and a step opened from its "Change", and the
+confirmation; in English at two sizes and in Spanish on the phone, and once
+more with an emergency answer (the red advice boxes). The two sizes:
 
 - a 375 px phone, and
 - 200 % browser zoom. Chromium's zoom (Ctrl +) changes how many device pixels
@@ -36,6 +39,7 @@ Failures name the page, the control and the numbers, all at once.
 """
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import NoReverseMatch, reverse
@@ -314,21 +318,56 @@ def check_page_url() -> str | None:
         return None
 
 
+def here(page, findings: Findings) -> str:
+    return page.url.removeprefix(findings.base_url)
+
+
+def url_path(address: str) -> str:
+    return urlsplit(address).path
+
+
+def visit_resume_and_clear_pages(page, findings: Findings) -> None:
+    """A patient who comes back: /intake/ resumes ("Welcome back", in a tinted box),
+    and "Clear my answers" asks first; "No, keep my answers" goes back to them."""
+    page.goto(reverse("intake:start"))
+    findings.measure_with_keyboard(page, f"resumed {here(page, findings)}")
+    page.goto(reverse("intake:start_again"))
+    findings.measure_with_keyboard(page, f"clear your answers? {here(page, findings)}")
+    keep = page.locator(f'main a[href="{reverse("intake:start")}"]')
+    if keep.count():
+        keep.first.click()
+        page.wait_for_load_state()
+    else:
+        page.goto(reverse("intake:start"))
+
+
+def change_one_answer(page, findings: Findings) -> None:
+    """From the check page, "Change" the first answer and come back with its button."""
+    page.locator("main dl a[href]").first.click()
+    page.wait_for_load_state()
+    findings.measure_with_keyboard(page, f"changing an answer {here(page, findings)}")
+    forward_button(page).click()
+    page.wait_for_load_state()
+
+
 def walk_questionnaire(page, findings: Findings, answers: dict = ANSWERS) -> list[str]:
     """From /intake/ to the confirmation, measuring every page on the way.
 
     Each step is measured blank, with the errors of an empty answer (where it
     asks anything required), and answered (with any questions the answers
-    bring up), then the forward button is pressed. Returns the addresses seen.
+    bring up), then the forward button is pressed. After the first step the
+    patient leaves and comes back (the resume and "clear" pages); on the check
+    page they change one answer. Returns the addresses seen.
     """
-    page.goto("/intake/")
+    page.goto(reverse("intake:start"))
     seen = []
+    check = check_page_url()
     for _ in range(MAX_PAGES):
         page.wait_for_load_state()
         heading = page.locator("h1").inner_text().strip()
-        path = page.url.removeprefix(findings.base_url)
+        path = here(page, findings)
         seen.append(path)
-        if path == reverse("intake:done"):
+        if url_path(path) == reverse("intake:done"):
             findings.measure_with_keyboard(page, f"confirmation {path}")
             return seen
         label = f'"{heading}" {path}'
@@ -340,14 +379,16 @@ def walk_questionnaire(page, findings: Findings, answers: dict = ANSWERS) -> lis
             findings.measure(page, f"{label}, with errors")
         answer_shown_questions(page, answers)
         findings.measure_with_keyboard(page, f"{label}, answered")
+        if url_path(path) == check and check not in map(url_path, seen[:-1]):
+            change_one_answer(page, findings)
+            continue
         forward_button(page).click()
         page.wait_for_load_state()
-        if (
-            page.url.removeprefix(findings.base_url) == path
-            and page.locator("#error-summary").count()
-        ):
+        if here(page, findings) == path and page.locator("#error-summary").count():
             summary = page.locator("#error-summary").inner_text()
             raise AssertionError(f"{label}: our answers were refused:\n{summary}")
+        if len(seen) == 1:
+            visit_resume_and_clear_pages(page, findings)
     raise AssertionError(f"No confirmation page after {MAX_PAGES} pages: {seen}")
 
 
@@ -383,7 +424,7 @@ def test_every_patient_control_has_contrast_size_and_visible_focus(
 
     seen = walk_questionnaire(page, findings)
     if check := check_page_url():
-        assert check in seen, f"The questionnaire never showed the check page {check}: {seen}"
+        assert check in map(url_path, seen), f"The questionnaire never showed {check}: {seen}"
 
     findings.assert_none()
 
