@@ -41,7 +41,6 @@ import gzip
 import http.client
 import json
 import random
-import re
 import shutil
 import tempfile
 import threading
@@ -57,14 +56,13 @@ import psutil
 from . import common
 from .load import serve_app, stop, tree_cpu, wait_until_ready
 from .patients import patient_address, questionnaire
-from .walker import Answer, Request, flat_answers, walk
+from .walker import CASE_REFERENCE, Answer, Request, flat_answers, walk
 
 DATABASE = f"{common.BENCH_PREFIX}_cpu_ratio"
 PORT = 8126
 #: Target from issue 19: the questionnaire at most 1.5 times the floor.
 MAX_RATIO = 1.5
 FLOOR_PATH = "/"
-REFERENCE = re.compile(r'class="case-reference">(C-[A-Z0-9]+)<')
 USER_AGENT = "clinic-bench/cpu-ratio"
 
 
@@ -156,7 +154,7 @@ class Run:
             return visitor.send(request)
 
         text, sent = walk(send, answers)
-        found = REFERENCE.search(text)
+        found = CASE_REFERENCE.search(text)
         if not found:
             raise SystemExit("the done page shows no case reference")
         self.references.append(found.group(1))

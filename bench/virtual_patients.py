@@ -50,7 +50,6 @@ import itertools
 import json
 import os
 import random
-import re
 import resource
 import socket
 import time
@@ -63,7 +62,7 @@ import httptools
 import uvloop
 
 from bench.patients import patient_address, questionnaire
-from bench.walker import Answer, WalkError, flat_answers, patient_requests
+from bench.walker import CASE_REFERENCE, Answer, WalkError, flat_answers, patient_requests
 
 PATIENCE = float(os.environ.get("BENCH_PATIENCE", "30"))
 #: Patients busy when the time is up get this long to finish their questionnaire.
@@ -71,7 +70,6 @@ FINISH_WITHIN = 60.0
 #: A request not answered in full within this long fails (status 0).
 REQUEST_TIMEOUT = 60.0
 USER_AGENT = "clinic-bench/virtual-patient"
-REFERENCE = re.compile(r'class="case-reference">(C-[A-Z0-9]+)<')
 COULD_NOT_SAVE = "We could not save your answers just now"
 
 
@@ -336,7 +334,7 @@ class LoadRun:
                     break
                 except WalkError as error:
                     raise GaveUp(str(error)) from error
-            found = REFERENCE.search(body)
+            found = CASE_REFERENCE.search(body)
             if not found:
                 raise GaveUp("no reference on the confirmation page")
             outcome["reference"] = found.group(1)

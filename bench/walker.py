@@ -46,6 +46,10 @@ DONE_PATH = "/intake/done/"
 START_PATH = "/intake/"
 #: More pages than this in one questionnaire is a loop, not a questionnaire.
 MAX_PAGES = 40
+#: The case reference on the done page (whatever other classes its element has).
+CASE_REFERENCE = re.compile(
+    r'class="(?:[^"]* )?case-reference(?: [^"]*)?"[^>]*>\s*(C-[A-Z0-9]+)\s*<'
+)
 
 
 @dataclass
