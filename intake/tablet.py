@@ -33,7 +33,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -289,6 +289,13 @@ def tablet_clear(request):
 # The admin screen ------------------------------------------------------------------
 
 
+def _idle_time_in_words(seconds: int) -> str:
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @permission_required(PERM_SWITCH_TABLET, raise_exception=True)
@@ -306,7 +313,7 @@ def clinic_tablet_admin_view(request, *, admin_site):
             "title": gettext("Clinic tablet mode"),
             "is_tablet": device_id is not None,
             "device_id": device_id,
-            "idle_minutes": f"{settings.CLINIC_TABLET_IDLE_SECONDS / 60:g}",
+            "idle_time": _idle_time_in_words(settings.CLINIC_TABLET_IDLE_SECONDS),
         }
         return TemplateResponse(request, "admin/intake/tablet_mode.html", context)
 

@@ -115,6 +115,7 @@ def test_staff_switch_the_tablet_on_then_the_warning_keeps_a_patient_who_is_stil
     expect(tablet.get_by_text("This device is not a clinic tablet.")).to_be_visible()
     tablet.get_by_role("button", name="Make this device a clinic tablet").click()
     expect(tablet.get_by_text("This device is a clinic tablet.", exact=True)).to_be_visible()
+    pages.shot(tablet, "admin switch")
     tablet.get_by_role("button", name="Log out").click()
     assert any(cookie["name"] == TABLET_COOKIE for cookie in tablet.context.cookies())
 

@@ -121,6 +121,7 @@ def test_front_desk_makes_this_device_a_clinic_tablet_and_it_is_audited(client, 
     page = client.get(SWITCH_URL)
     assert page.status_code == 200
     assert "This device is not a clinic tablet." in page_text(page)
+    assert "left untouched for 5 minutes is cleared" in page_text(page)
 
     response = client.post(SWITCH_URL, {"tablet": "on"})
 
