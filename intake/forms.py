@@ -90,6 +90,14 @@ class DatePartsWidget(forms.MultiWidget):
             attrs,
         )
 
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        # A box marked invalid is described by the field's message, as other fields are.
+        for box in context["widget"]["subwidgets"]:
+            if box["attrs"].get("aria-invalid") and attrs and attrs.get("id"):
+                box["attrs"]["aria-describedby"] = f"{attrs['id']}_error"
+        return context
+
     def decompress(self, value):
         if isinstance(value, datetime.date):
             return [str(value.day), str(value.month), str(value.year)]

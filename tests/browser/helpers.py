@@ -23,7 +23,8 @@ __all__ = ["expect"]  # the test modules take Playwright's expect from here
 STEP_TITLES = {step.slug: str(step.title) for step in STEPS}
 STAFF_PASSWORD = "correct-horse-battery-staple"
 AXE_SUMMARY = Path(settings.BASE_DIR) / "test-artifacts" / "browser" / "axe-summary.txt"
-FORWARD_BUTTON = re.compile(r"^(Save and continue|Send my answers)$")
+CHECK_TITLE = "Check your answers before you send them"
+DATE_PARTS = ("day", "month", "year")
 
 # Questionnaire -----------------------------------------------------------------
 
@@ -34,13 +35,21 @@ def expect_step(page, slug: str) -> None:
     page.wait_for_load_state()
 
 
-def fill_answers(page, answers: dict) -> None:
+def fill_answers(page, answers: dict) -> list[str]:
     """Answer with the mouse and by typing: radios and boxes clicked, text typed in.
 
-    Empty answers are left alone, as a patient skips an optional question.
+    Empty answers are left alone, as a patient skips an optional question; so
+    are questions the page does not ask (yet). Returns the names of those.
     """
+    not_asked = []
     for name, value in answers.items():
         if value in ("", None):
+            continue
+        if page.locator(f"#div_id_{name}.d-none").count():
+            not_asked.append(name)
+            continue
+        if page.locator(f'[name="{name}_day"]').count():
+            fill_date(page, name, value)
             continue
         field = page.locator(f'[name="{name}"]')
         kind = field.first.evaluate("element => element.type")
@@ -50,21 +59,58 @@ def fill_answers(page, answers: dict) -> None:
             field.check()
         else:
             field.fill(str(value))
+    return not_asked
+
+
+def date_parts(iso_date: str) -> dict[str, str]:
+    """An ISO date as a patient types it in the day, month and year boxes."""
+    year, month, day = iso_date.split("-")
+    return {"day": str(int(day)), "month": str(int(month)), "year": year}
+
+
+def fill_date(page, name: str, iso_date: str) -> None:
+    for part, value in date_parts(iso_date).items():
+        page.locator(f'[name="{name}_{part}"]').fill(value)
 
 
 def press_forward(page) -> None:
-    page.get_by_role("button", name=FORWARD_BUTTON).click()
+    """The step's forward button, in any language."""
+    page.locator('#questionnaire-form button[name="action"][value="next"]').click()
 
 
 def complete_step(page, slug: str, answers: dict, next_slug: str | None) -> None:
-    """Answer one step and go on; ``next_slug`` None means the confirmation page."""
+    """Answer one step and go on; ``next_slug`` None: send from the check page, then thanks."""
     expect_step(page, slug)
-    fill_answers(page, answers)
-    press_forward(page)
+    answer_step(page, answers)
     if next_slug is None:
-        expect(page.locator("h1")).to_have_text("Thank you. We have your answers.")
+        send_from_check_page(page)
     else:
         expect_step(page, next_slug)
+
+
+def answer_step(page, answers: dict) -> None:
+    """Answer the step on the page and go forward, in any language.
+
+    Without JavaScript a follow-up question is asked once the page knows it
+    applies: the same step comes back with it, and it is answered then.
+    """
+    step = page.locator("#progress-text").inner_text()
+    not_asked = fill_answers(page, answers)
+    press_forward(page)
+    if not_asked:
+        page.wait_for_load_state()
+        if page.locator("#progress-text").count() and (
+            page.locator("#progress-text").inner_text() == step
+        ):
+            fill_answers(page, {name: answers[name] for name in not_asked})
+            press_forward(page)
+
+
+def send_from_check_page(page) -> None:
+    """On the check page, press "Send my answers" and reach the confirmation."""
+    expect(page.locator("h1")).to_have_text(CHECK_TITLE)
+    page.get_by_role("button", name="Send my answers").click()
+    expect(page.locator("h1")).to_have_text(re.compile(r"^Thank you\."))
 
 
 def case_reference(page) -> str:
@@ -96,14 +142,22 @@ def tab_to(page, name: str, *, limit: int = 40) -> dict:
     raise AssertionError(f"Pressing Tab {limit} times never reached {name!r}")
 
 
-def key_in_date(page, iso_date: str) -> None:
-    """Type a date into a focused native date input, segment by segment (US order)."""
-    year, month, day = iso_date.split("-")
-    page.keyboard.type(f"{month}{day}{year}")
+def key_in_date(page, name: str, iso_date: str) -> None:
+    """Type a date into its day, month and year boxes, moving between them with Tab."""
+    parts = date_parts(iso_date)
+    tab_to(page, f"{name}_day")
+    page.keyboard.type(parts["day"])
+    for part in ("month", "year"):
+        page.keyboard.press("Tab")
+        assert focused(page)["name"] == f"{name}_{part}"
+        page.keyboard.type(parts[part])
 
 
 def key_in_answer(page, name: str, value) -> None:
     """Reach the question with Tab and answer it with the keys a keyboard user would."""
+    if page.locator(f'[name="{name}_day"]').count():
+        key_in_date(page, name, value)
+        return
     now = tab_to(page, name)
     if now["type"] == "radio":
         # Arrow keys move through a radio group and select as they go; Space
@@ -118,8 +172,6 @@ def key_in_answer(page, name: str, value) -> None:
         raise AssertionError(f"{name}: no option {value!r}")
     if now["type"] == "checkbox":
         page.keyboard.press("Space")
-    elif now["type"] == "date":
-        key_in_date(page, value)
     else:
         page.keyboard.type(str(value))
 

@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     expect,
     fill_answers,
     press_forward,
+    send_from_check_page,
 )
 from tests.intake.questionnaire import ABOUT, HEALTH, LEGS, PAIN, WARNING_SIGNS
 
@@ -65,6 +66,7 @@ def test_a_patient_who_finishes_every_step_still_has_one_case_with_every_answer(
     )
     fill_answers(patient, {**HEALTH, "diabetes": "yes"})
     press_forward(patient)
+    send_from_check_page(patient)
     reference = case_reference(patient)
 
     case = Case.objects.get()

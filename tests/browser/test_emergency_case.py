@@ -17,6 +17,7 @@ from tests.browser.helpers import (
     fill_answers,
     log_in,
     press_forward,
+    send_from_check_page,
 )
 from tests.factories import CaseFactory
 from tests.intake.questionnaire import ABOUT, HEALTH, LEGS, PAIN, WARNING_SIGNS
@@ -80,6 +81,7 @@ def test_patient_is_warned_at_once_and_staff_handle_the_case_from_the_top_of_the
     expect(patient.get_by_role("alert")).to_contain_text("Go to an emergency department now")
     fill_answers(patient, HEALTH)
     press_forward(patient)
+    send_from_check_page(patient)
     expect(patient.get_by_role("alert")).to_contain_text("Go to an emergency department now")
     reference = case_reference(patient)
     pages.shot(patient, "confirmation-emergency")
