@@ -492,3 +492,26 @@ def test_a_tap_anywhere_on_an_answer_row_chooses_it(pages):
     box = row.bounding_box()
     page.touchscreen.tap(box["x"] + 2, box["y"] + 2)
     expect(radio).to_be_checked()
+
+
+def test_contrast_arithmetic_matches_wcag():
+    """The ratios the checks rest on: WCAG's own end points and well-known pairs."""
+    white, black = parse_colour("rgb(255, 255, 255)"), parse_colour("rgb(0, 0, 0)")
+    assert contrast_ratio(black, white) == pytest.approx(21)
+    assert contrast_ratio(white, white) == pytest.approx(1)
+    assert contrast_ratio(parse_colour("rgb(118, 118, 118)"), white) == pytest.approx(
+        4.54, abs=0.01
+    )
+    # Bootstrap's control edge #dee2e6, as seen on the phone.
+    assert contrast_ratio(parse_colour("rgb(222, 226, 230)"), white) == pytest.approx(1.3, abs=0.01)
+    # Half-transparent black over white is mid grey: #808080, 3.95:1.
+    grey = over(parse_colour("rgba(0, 0, 0, 0.5)"), white)
+    assert css_colour(grey) == "#808080"
+    assert contrast_ratio(grey, white) == pytest.approx(3.95, abs=0.01)
+    assert backdrop(["rgba(0, 0, 0, 0)", "rgb(255, 243, 244)"]) == (255, 243, 244, 1.0)
+    assert box_shadows(
+        "rgb(255, 255, 255) 0px 0px 0px 2px, rgba(13, 110, 253, 0.25) 0px 0px 0px 4px"
+    ) == [
+        {"colour": "rgb(255, 255, 255)", "spread": 2.0, "inset": False},
+        {"colour": "rgba(13, 110, 253, 0.25)", "spread": 4.0, "inset": False},
+    ]
