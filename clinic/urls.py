@@ -6,6 +6,7 @@ from intake import views as intake_views
 
 urlpatterns = [
     path("", intake_views.landing, name="landing"),
+    path("intake/tablet/", include("intake.tablet_urls")),  # before the questionnaire's steps
     path("intake/", include("intake.urls")),
     path("conditions/", include("conditions.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

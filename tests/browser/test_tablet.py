@@ -26,12 +26,11 @@ from tests.browser.helpers import (
     log_in,
 )
 from tests.intake.questionnaire import ABOUT, fill_all, post_step, step_url
-from tests.intake.test_tablet import CLEARED, HAND_BACK, use_templates_with_tablet_include
+from tests.intake.test_tablet import CLEARED, HAND_BACK
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.urls("tests.intake.test_tablet"),  # the tablet endpoints, until clinic/urls.py
 ]
 
 #: Short, so the warning comes after about 6 s and the wipe after 12 s.
@@ -44,7 +43,6 @@ STILL_HERE = "I am still here"
 @pytest.fixture(autouse=True)
 def short_idle_time(settings):
     settings.CLINIC_TABLET_IDLE_SECONDS = IDLE_SECONDS
-    use_templates_with_tablet_include(settings)
 
 
 def origin(page) -> str:

@@ -5,17 +5,14 @@ The patient pages are the real step and finish templates with the tablet
 include added where the lead has not added it yet (``tablet_templates``).
 """
 
-import copy
 import datetime
-from pathlib import Path
 
 import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core import signing
-from django.urls import include, path, reverse
+from django.urls import reverse
 
-import clinic.urls
 from audit.models import AuditEntry
 from intake.models import Case, IntakeDraft
 from intake.roles import CLINIC_MANAGER, CLINICIAN, FRONT_DESK
@@ -24,14 +21,7 @@ from intake.views import DRAFT_COOKIE
 from tests.factories import staff_in
 from tests.intake.questionnaire import ABOUT, fill_all, post_step
 
-# The tablet endpoints at /intake/tablet/, as clinic/urls.py is to mount them
-# (first, so the questionnaire's own patterns cannot take them).
-urlpatterns = [
-    path("intake/tablet/", include("intake.tablet_urls")),
-    *clinic.urls.urlpatterns,
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 NOW = datetime.datetime(2026, 3, 2, 14, 0, tzinfo=datetime.UTC)
 SWITCH_URL = "/admin/intake/case/clinic-tablet/"
@@ -42,33 +32,6 @@ HAND_BACK = "Please hand the tablet back to the front desk."
 SADDLE = {"saddle_numbness": "yes"}
 #: What only the previous patient typed; none of it may reach the next one.
 PREVIOUS_PATIENT = (ABOUT["first_name"], ABOUT["last_name"], ABOUT["phone"])
-
-TABLET_INCLUDES = {
-    "intake/step.html": '{% include "intake/_tablet.html" %}',
-    "intake/confirmation.html": '{% include "intake/_tablet.html" with page="finish" %}',
-}
-
-
-def use_templates_with_tablet_include(settings) -> None:
-    """The step and finish templates with the tablet include, as the lead is to add it.
-
-    The files on disk are read and the include put first in their content
-    block, in memory only; once a template has its include it is used as it is.
-    """
-    sources = {}
-    for name, include_tag in TABLET_INCLUDES.items():
-        text = (Path(django_settings.BASE_DIR) / "templates" / name).read_text()
-        if "intake/_tablet.html" not in text:
-            text = text.replace("{% block content %}", "{% block content %}" + include_tag, 1)
-        sources[name] = text
-    engine = copy.deepcopy(settings.TEMPLATES[0])
-    engine["APP_DIRS"] = False
-    engine["OPTIONS"]["loaders"] = [
-        ("django.template.loaders.locmem.Loader", sources),
-        "django.template.loaders.filesystem.Loader",
-        "django.template.loaders.app_directories.Loader",
-    ]
-    settings.TEMPLATES = [engine]
 
 
 def make_tablet(client, device: str = "front-desk-1"):
@@ -90,8 +53,7 @@ def draft_cookie_dropped(response) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def tablet_templates(settings):
-    use_templates_with_tablet_include(settings)
+def idle_time(settings):
     settings.CLINIC_TABLET_IDLE_SECONDS = 300
 
 
