@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.cpu_ratio                          # 400 questionnaires, 20 rounds
     .venv/bin/python -m bench.cpu_ratio --questionnaires 1000 --rounds 40 --clients 2
+    .venv/bin/python -m bench.cpu_ratio --env CLINIC_RATELIMIT=0   # what a setting changes
 
 The app is served as in bench/load.py (gunicorn with the repository's
 gunicorn.conf.py, production-like settings, a fresh PostgreSQL database
@@ -54,6 +55,7 @@ from urllib.parse import urlencode
 import psutil
 
 from . import common
+from .compare import parse_env
 from .load import serve_app, stop, tree_cpu, wait_until_ready
 from .patients import patient_address, questionnaire
 from .walker import CASE_REFERENCE, Answer, Request, flat_answers, walk
@@ -192,6 +194,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=1, help="patients at a time")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--results", help="also write the numbers here (JSON), for python -m bench")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="serve with this setting too, to see what it changes (repeatable)",
+    )
     args = parser.parse_args(argv)
     if args.questionnaires < args.rounds:
         raise SystemExit("--questionnaires must be at least --rounds")
@@ -204,6 +213,9 @@ def main(argv: list[str] | None = None) -> None:
     print(common.python_speed())
     work = Path(tempfile.mkdtemp(prefix="clinic-bench-cpu-ratio-"))
     extra = {"GUNICORN_WORKERS": str(args.workers)} if args.workers else {}
+    extra.update(parse_env(args.env))
+    if args.env:
+        print(f"with {' '.join(args.env)}")
     gunicorn = serve_app(DATABASE, work, port=PORT, **extra)
     try:
         wait_until_ready(f"http://127.0.0.1:{PORT}")
