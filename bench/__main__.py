@@ -26,6 +26,7 @@ from . import common
 
 SMALL = 1_000
 LARGE = 1_000_000
+RATIO = "questionnaire CPU / landing-page floor (issue 19)"
 
 
 def seeded(name: str, cases: int) -> bool:
@@ -93,9 +94,7 @@ def main() -> None:
     results["admin lists"] = run("bench.admin_lists", "--small", small, "--large", large)
     results["live-queue endpoint"] = run("bench.live_queue", "--small", small, "--large", large)
     ratio_file = Path(tempfile.mkdtemp(prefix="clinic-bench-")) / "cpu_ratio.json"
-    results["questionnaire CPU / landing-page floor"] = run(
-        "bench.cpu_ratio", "--results", str(ratio_file)
-    )
+    results[RATIO] = run("bench.cpu_ratio", "--results", str(ratio_file))
     results["intake under load"] = run("bench.load")
     results["intake under load, PostgreSQL restarted"] = run("bench.load", "--restart-postgres")
     results["page weight"] = run("bench.page_weight")
@@ -104,16 +103,15 @@ def main() -> None:
     common.heading("Summary")
     for what, ok in results.items():
         print(f"{'PASS' if ok else 'FAIL'}  {what}")
-    if ratio_file.exists():
-        numbers = json.loads(ratio_file.read_text())
-        print(
-            f"      questionnaire {numbers['ratio']:.2f}x the landing-page floor "
-            f"(target at most {numbers['max_ratio']}x): app CPU "
-            f"{numbers['questionnaire_ms']:.1f} ms per completed questionnaire of "
-            f"{numbers['requests_per_questionnaire']:g} requests, "
-            f"{numbers['floor_ms']:.1f} ms for as many landing-page requests"
-        )
-        shutil.rmtree(ratio_file.parent, ignore_errors=True)
+        if what == RATIO and ratio_file.exists():
+            numbers = json.loads(ratio_file.read_text())
+            print(
+                f"      {numbers['ratio']:.2f}x (at most {numbers['max_ratio']}x): app CPU "
+                f"{numbers['questionnaire_ms']:.1f} ms per completed questionnaire of "
+                f"{numbers['requests_per_questionnaire']:g} requests, "
+                f"{numbers['floor_ms']:.1f} ms for as many landing-page requests"
+            )
+    shutil.rmtree(ratio_file.parent, ignore_errors=True)
     raise SystemExit(0 if all(results.values()) else 1)
 
 
