@@ -55,8 +55,32 @@ def find_chromium() -> str | None:
     return shutil.which("chromium")
 
 
+#: Each database's migrated contents as serialized when the test databases were made.
+_SERIALIZED_CONTENTS: dict[str, str | None] = {}
+
+
+def _keep_serialized_rollback_working() -> None:
+    """Give this context's connections the migrated contents they were made with.
+
+    Django keeps those contents (the conditions library, the staff groups) on
+    the connection object, for ``serialized_rollback`` to put back after a
+    test empties the database. Connection objects are per thread and per
+    asyncio context, and Playwright's sync API runs an event loop in this
+    thread: once it has started, tests get new connection objects without
+    them, so the library would vanish after the first flush. This puts them
+    back (and the data, once, if a flush already took it).
+    """
+    from django.db import connections
+
+    for alias, contents in _SERIALIZED_CONTENTS.items():
+        connection = connections[alias]
+        if contents and not hasattr(connection, "_test_serialized_contents"):
+            connection._test_serialized_contents = contents
+            connection.creation.deserialize_db_from_string(contents)
+
+
 @pytest.fixture(scope="session")
-def chromium():
+def chromium(django_db_setup):
     """One headless Chromium for the whole run (starting it takes about a second)."""
     path = find_chromium()
     problem = None
@@ -73,6 +97,10 @@ def chromium():
         pytest.skip(problem)
 
     shutil.rmtree(ARTIFACTS_DIR, ignore_errors=True)
+    from django.db import connections
+
+    for alias in connections:
+        _SERIALIZED_CONTENTS[alias] = getattr(connections[alias], "_test_serialized_contents", None)
     # Playwright's sync API keeps an asyncio loop running in this thread, and
     # Django refuses ORM calls from a thread with a running loop. The calls are
     # in fact synchronous (the loop only talks to the browser), so allow them
@@ -174,6 +202,7 @@ def slugify(text: str) -> str:
 @pytest.fixture
 def pages(request, chromium, live_server, tmp_path):
     """Open pages on the live server: ``pages.phone()``, ``pages.desktop()``, ``pages.new()``."""
+    _keep_serialized_rollback_working()
     opened = Pages(chromium, live_server.url, tmp_path / "trail")
     opened.trail_dir.mkdir()
     yield opened
