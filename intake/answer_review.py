@@ -57,7 +57,9 @@ def _answers_in_words(step: Step, raw: dict, answered: dict) -> list[ReviewedAns
             continue
         value = answers.get(code)
         if isinstance(field, DatePartsField):
-            words = _date_in_words(value, day_given=bool(typed.get(f"{code}_day", "x")))
+            # A day typed in its box, or a whole date sent as one (ISO) value.
+            day_given = bool(typed.get(f"{code}_day") or typed.get(code))
+            words = _date_in_words(value, day_given=day_given)
         elif value is None or value == "":
             words = str(NOT_GIVEN)
         elif getattr(field, "choices", None):

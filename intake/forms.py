@@ -16,7 +16,9 @@ from django import forms
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +39,9 @@ MAX_APPOINTMENT_YEARS = 2
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()./-]{7,30}$")
 
 
+#: format_html when the page is drawn, in the patient's language.
+format_html_lazy = lazy(format_html, SafeString)
+
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -47,8 +52,9 @@ def _month_number_by_name() -> dict[str, int]:
         for width in ("wide", "abbreviated"):
             for number, name in get_month_names(width, locale=locale).items():
                 names[_fold(name)] = number
-    # "Sept" and "set." are common short forms that Babel does not list.
+    # Common forms that Babel does not list.
     names.setdefault("sept", 9)
+    names.setdefault("setiembre", 9)  # the spelling in much of Latin America
     return names
 
 
@@ -293,6 +299,8 @@ class QuestionBoundField(BoundField):
 
     def css_classes(self, extra_classes=None):
         classes = super().css_classes(extra_classes)
+        # A layout of its own for a question that needs one (the pain scale).
+        classes = f"{classes} {getattr(self.field, 'wrapper_class', '')}".strip()
         if self.form.is_asked_now(self.name):
             return classes
         return f"{classes} d-none".strip()
@@ -640,11 +648,7 @@ PAIN_PATTERN_CHOICES = [
     ("other", _("Somewhere else")),
     ("none", _("I do not have leg pain")),
 ]
-PAIN_SCORE_CHOICES = [
-    ("0", _("0: no pain")),
-    *((str(n), str(n)) for n in range(1, 10)),
-    ("10", _("10: the worst pain you can imagine")),
-]
+PAIN_SCORE_CHOICES = [(str(n), str(n)) for n in range(11)]
 
 
 class PainForm(QuestionnaireStepForm):
@@ -665,12 +669,21 @@ class PainForm(QuestionnaireStepForm):
     )
     pain_score = FixedTypedChoiceField(
         label=_("How bad was your worst pain in the last week?"),
-        help_text=_("0 means no pain. 10 means the worst pain you can imagine."),
+        # The words at the two ends are drawn under the scale for the eye; the
+        # sentence after them describes the scale to a screen reader.
+        help_text=format_html_lazy(
+            '<span class="pain-scale-words" aria-hidden="true"><span>{}</span><span>{}</span>'
+            '</span><span class="visually-hidden">{}</span>',
+            _("0: no pain"),
+            _("10: the worst pain you can imagine"),
+            _("0 means no pain. 10 means the worst pain you can imagine."),
+        ),
         choices=PAIN_SCORE_CHOICES,
         coerce=int,
-        widget=forms.RadioSelect({"class": "pain-scale"}),
+        widget=forms.RadioSelect,
         error_messages={"required": REQUIRED_MESSAGE},
     )
+    pain_score.wrapper_class = "pain-scale"
     leg_numbness = yes_no_field(_("Do you have numbness, tingling or pins and needles in a leg?"))
     feet_numbness = yes_no_field(_("Do both feet feel numb or burn, as if you were wearing socks?"))
     burning_pain = yes_no_field(

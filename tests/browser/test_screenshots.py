@@ -16,12 +16,15 @@ from django.conf import settings
 from django.core.management import call_command
 
 from tests.browser.helpers import (
+    CHECK_TITLE,
+    answer_step,
     complete_step,
     expect,
     expect_step,
     fill_answers,
     horizontal_overflow,
     log_in,
+    send_from_check_page,
 )
 from tests.intake.questionnaire import STEP_DATA, STEP_ORDER
 
@@ -38,6 +41,7 @@ DOCS_SHOTS = {
     ("phone", "about"),
     ("phone", "legs"),
     ("phone", "warning-signs-emergency-advice"),
+    ("phone", "check"),
     ("phone", "confirmation"),
     ("desktop", "queue"),
     ("desktop", "case"),
@@ -73,7 +77,14 @@ def test_each_step_and_the_queue_fit_the_screen(pages, clinician, width):
             expect(page.locator("#emergency-advice-live")).to_be_visible()
             assert horizontal_overflow(page) == 0
             photograph(pages, page, width, "warning-signs-emergency-advice")
-        complete_step(page, slug, STEP_DATA[slug], next_slug)
+        if next_slug is None:
+            answer_step(page, STEP_DATA[slug])
+            expect(page.locator("h1")).to_have_text(CHECK_TITLE)
+            assert horizontal_overflow(page) == 0
+            photograph(pages, page, width, "check")
+            send_from_check_page(page)
+        else:
+            complete_step(page, slug, STEP_DATA[slug], next_slug)
     # The "yes" was sent to the clinic the moment it was chosen; changing it
     # afterwards never lowers the case (a clinician decides), so the advice stays.
     expect(page.locator(".emergency-advice")).to_have_count(1)

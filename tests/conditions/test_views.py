@@ -76,7 +76,7 @@ def test_cauda_equina_page_puts_the_emergency_box_first_with_the_number(client, 
     assert box_start < html.index('id="what_it_is"')
     box = html[box_start : html.index("</section>", box_start)]
     assert "Emergency: go to an emergency department now" in box
-    assert "Call 999" in box
+    assert 'Call <a class="tel-link text-nowrap" href="tel:999">999</a>' in box
     assert "between your legs" in box
 
 

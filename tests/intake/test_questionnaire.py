@@ -378,12 +378,26 @@ def test_free_text_is_stored_as_typed_and_shown_escaped(client, superuser_client
     assert case.answers["other_notes"] == "line one\nline two"
 
 
-def test_free_text_is_length_limited(client):
+def test_free_text_over_its_limit_is_kept_whole_with_a_plain_message(client):
     fill_all(client, stop_before="health")
-    response = post_step(client, "health", {"other_notes": "x" * 2001})
+    response = post_step(client, "health", {"other_notes": "x" * 9999})
     assert response.status_code == 200
-    assert "other_notes" in response.context["form"].errors
+    assert response.context["form"].errors["other_notes"] == [
+        "This is too long. Please make it 2,000 characters or fewer. It has 9,999 now."
+    ]
+    assert "Ensure this value" not in response.text
+    assert "x" * 9999 in response.text  # nothing cut: the patient shortens it themselves
+    assert "You have 7,999 characters too many." in response.text
+    assert 'maxlength="' not in response.text  # the browser must not cut it silently either
     assert Case.objects.count() == 0
+
+
+def test_each_text_box_says_how_much_it_takes(client):
+    fill_all(client, stop_before="health")
+    page = client.get(step_url("health")).text
+    assert "You can write up to 1,000 characters." in page
+    assert "You can write up to 2,000 characters." in page
+    assert 'data-limit="2000"' in page
 
 
 def test_hostile_text_is_escaped_when_redisplayed(client):

@@ -98,3 +98,87 @@ def test_today_stays_valid_for_each_bound(client):
         client, {"appointment_date": days_from_today(0), "symptoms_started": days_from_today(0)}
     )
     assert Case.objects.count() == 1
+
+
+# Day, month and year boxes (issue 19): no date can be read two ways.
+
+
+def born(day: str, month: str, year: str) -> dict:
+    return {
+        "date_of_birth": "",
+        "date_of_birth_day": day,
+        "date_of_birth_month": month,
+        "date_of_birth_year": year,
+    }
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year", "stored"),
+    [
+        ("27", "3", "1951", "1951-03-27"),
+        ("27", "03", "1951", "1951-03-27"),
+        ("5", "4", "1951", "1951-04-05"),  # 5 April, in English and Spanish alike
+        ("27", "March", "1951", "1951-03-27"),
+        ("27", "mar.", "1951", "1951-03-27"),
+        ("5", "abril", "1951", "1951-04-05"),
+        ("5", "Setiembre", "1951", "1951-09-05"),
+        (" 1 ", " ENE ", " 1951 ", "1951-01-01"),
+    ],
+)
+def test_a_date_of_birth_in_boxes_is_the_day_typed(client, day, month, year, stored):
+    assert post_step(client, "about", born(day, month, year)).status_code == 302
+    draft_answers = client.get(reverse("intake:step", kwargs={"step": "about"})).context["form"]
+    assert draft_answers.initial["date_of_birth"] == [day, month, year]
+    fill_all(client, {"date_of_birth": stored})
+    assert str(Case.objects.get().patient.date_of_birth) == stored
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year", "message"),
+    [
+        ("", "3", "1951", "Please add the day you were born."),
+        ("27", "", "1951", "Please add the month you were born."),
+        ("27", "3", "", "Please add the year you were born."),
+        ("27", "13", "1951", "as a number from 1 to 12, or as its name"),
+        ("27", "Marchember", "1951", "as a number from 1 to 12, or as its name"),
+        ("27", "3", "51", "Please write the year with 4 numbers"),
+        ("31", "2", "1951", "Please enter a real date"),
+        ("٢٧", "3", "1951", "Please enter a real date"),  # not digits we can read for sure
+    ],
+)
+def test_a_date_of_birth_in_boxes_that_cannot_be_read_is_a_clear_message(
+    client, day, month, year, message
+):
+    response = post_step(client, "about", born(day, month, year))
+    assert message in errors(response, "date_of_birth")
+    # What was typed stays in its boxes.
+    assert f'name="date_of_birth_month" value="{month}"' in response.text or not month
+
+
+def test_when_the_leg_problems_started_may_be_a_month_and_year(client):
+    post_step(client, "about")
+    started = {
+        "symptoms_started": "",
+        "symptoms_started_day": "",
+        "symptoms_started_month": "octubre",
+        "symptoms_started_year": "2026",
+    }
+    assert post_step(client, "legs", started).status_code == 302
+    assert client.get(reverse("intake:check")).status_code == 302  # other steps to answer
+    fill_all(client, {"symptoms_started": "2026-10-01"})
+    assert Case.objects.get().answers["symptoms_started"] == "2026-10-01"
+
+
+def test_a_month_and_year_in_the_future_is_refused(client):
+    post_step(client, "about")
+    started = {"symptoms_started_month": "12", "symptoms_started_year": "2026"}
+    response = post_step(client, "legs", {"symptoms_started": "", **started})
+    assert "in the future" in errors(response, "symptoms_started")
+
+
+def test_the_check_page_writes_dates_with_the_months_name(client):
+    fill_all(client, stop_before="check")
+    page = client.get(reverse("intake:check")).text
+    assert "2 April 1958" in page  # ABOUT's date of birth, 1958-04-02
+    client.cookies["django_language"] = "es"
+    assert "2 de abril de 1958" in client.get(reverse("intake:check")).text
