@@ -238,13 +238,14 @@ def main(argv: list[str] | None = None) -> None:
             rounds.append(
                 measure_round(run, app, count, floor_first=number % 2 == 1, previous=previous)
             )
-    finally:
         stop(gunicorn)
-    ok, numbers = report(run, rounds, args)
-    if args.results:
-        Path(args.results).write_text(json.dumps(numbers))
-    common.drop_database(DATABASE)
-    shutil.rmtree(work, ignore_errors=True)
+        ok, numbers = report(run, rounds, args)
+        if args.results:
+            Path(args.results).write_text(json.dumps(numbers))
+    finally:
+        stop(gunicorn)  # again if the walk failed; does nothing if it has stopped
+        common.drop_database(DATABASE)
+        shutil.rmtree(work, ignore_errors=True)
     raise SystemExit(0 if ok else 1)
 
 
