@@ -8,6 +8,7 @@ consent statement, which the patient cannot send without, is not repeated.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from babel.dates import format_date
@@ -47,26 +48,56 @@ def answer_sections(raw: dict, answered: dict) -> list[ReviewedSection]:
     ]
 
 
+@dataclass(frozen=True)
+class _Question:
+    code: str
+    label: str
+    choices: dict[str, str] | None
+    is_date: bool
+
+
+@functools.cache
+def _questions(slug: str, language: str) -> tuple[_Question, ...]:
+    """A step's reviewed questions in one language, worded once per process."""
+    step = next(step for step in STEPS if step.slug == slug)
+    questions = []
+    for code, field in step.form_class.base_fields.items():
+        if code in NOT_REVIEWED:
+            continue
+        choices = getattr(field, "choices", None)
+        questions.append(
+            _Question(
+                code,
+                str(field.label),
+                {str(key): str(label) for key, label in choices} if choices else None,
+                isinstance(field, DatePartsField),
+            )
+        )
+    return tuple(questions)
+
+
 def _answers_in_words(step: Step, raw: dict, answered: dict) -> list[ReviewedAnswer]:
     answers = answered.get(step.slug, {})
     typed = raw.get(step.slug, {})
     change = reverse("intake:step", kwargs={"step": step.slug}) + "?return=check"
+    not_given = str(NOT_GIVEN)
     rows = []
-    for code, field in step.form_class.base_fields.items():
-        if code in NOT_REVIEWED or not is_asked(code, answers):
+    for question in _questions(step.slug, get_language() or "en"):
+        code = question.code
+        if not is_asked(code, answers):
             continue
         value = answers.get(code)
-        if isinstance(field, DatePartsField):
+        if question.is_date:
             # A day typed in its box, or a whole date sent as one (ISO) value.
             day_given = bool(typed.get(f"{code}_day") or typed.get(code))
             words = _date_in_words(value, day_given=day_given)
         elif value is None or value == "":
-            words = str(NOT_GIVEN)
-        elif getattr(field, "choices", None):
-            words = str(dict((str(key), label) for key, label in field.choices).get(str(value)))
+            words = not_given
+        elif question.choices is not None:
+            words = question.choices.get(str(value), str(value))
         else:
             words = str(value)
-        rows.append(ReviewedAnswer(code, str(field.label), words, f"{change}#div_id_{code}"))
+        rows.append(ReviewedAnswer(code, question.label, words, f"{change}#div_id_{code}"))
     return rows
 
 

@@ -6,6 +6,7 @@ about 11, with a hint wherever a term might be unfamiliar.
 """
 
 import datetime
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from django.utils.formats import number_format
 from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import triage
@@ -226,6 +227,11 @@ class LimitedCharField(LimitedTextMixin, forms.CharField):
 
 def character_count_texts() -> dict[str, str]:
     """The counts under a text with a limit, for the server and static/js/intake.js alike."""
+    return _character_count_texts(get_language())
+
+
+@functools.cache
+def _character_count_texts(language: str | None) -> dict[str, str]:
     return {
         "limit": gettext("You can write up to %(limit)s characters."),
         "left_one": ngettext(

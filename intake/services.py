@@ -598,7 +598,13 @@ def draft_save_step(
     if draft.answers_checked_on != timezone.localdate():
         draft.answers_checked_on = None  # some were checked on another day
     draft.updated_at = timezone.now()
-    draft.save(update_fields=["data", "answers", "answers_checked_on", "updated_at"])
+    # One UPDATE without Model.save()'s bookkeeping: this runs on every step.
+    IntakeDraft.objects.filter(pk=draft.pk).update(
+        data=draft.data,
+        answers=draft.answers,
+        answers_checked_on=draft.answers_checked_on,
+        updated_at=draft.updated_at,
+    )
 
 
 def draft_link_early_case(*, draft: IntakeDraft, case: Case) -> None:
@@ -619,7 +625,9 @@ def draft_mark_submitted(*, draft: IntakeDraft, case: Case) -> None:
     draft.answers = {}
     draft.answers_checked_on = None
     draft.updated_at = timezone.now()
-    draft.save(update_fields=["case", "data", "answers", "answers_checked_on", "updated_at"])
+    IntakeDraft.objects.filter(pk=draft.pk).update(
+        case=case, data={}, answers={}, answers_checked_on=None, updated_at=draft.updated_at
+    )
 
 
 def draft_delete(*, draft: IntakeDraft) -> None:

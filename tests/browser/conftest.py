@@ -67,8 +67,9 @@ def _keep_serialized_rollback_working() -> None:
     test empties the database. Connection objects are per thread and per
     asyncio context, and Playwright's sync API runs an event loop in this
     thread: once it has started, tests get new connection objects without
-    them, so the library would vanish after the first flush. This puts them
-    back (and the data, once, if a flush already took it).
+    them, so after the first flush the library was gone for every later
+    browser test. With them back, the flush after this test keeps the
+    migrated data out of its way and the next test's setup puts it back.
     """
     from django.db import connections
 
@@ -76,7 +77,6 @@ def _keep_serialized_rollback_working() -> None:
         connection = connections[alias]
         if contents and not hasattr(connection, "_test_serialized_contents"):
             connection._test_serialized_contents = contents
-            connection.creation.deserialize_db_from_string(contents)
 
 
 @pytest.fixture(scope="session")
