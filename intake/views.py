@@ -269,11 +269,6 @@ def questionnaire_step(request, step: str = FIRST_STEP):
     step_def = STEP_BY_SLUG.get(step)
     if step_def is None:
         raise Http404
-    if request.method == "POST" and _over_rate_limit(request):
-        # Keep what was typed on the page and ask the patient to wait a moment.
-        form = step_def.form_class(data=request.POST)
-        form.is_valid()
-        return _render_step(request, step_def, form, None, status=429, rate_limited=True)
     try:
         return _questionnaire_step(request, step_def)
     except DatabaseError:
@@ -287,7 +282,14 @@ def questionnaire_step(request, step: str = FIRST_STEP):
 
 
 def _over_rate_limit(request) -> bool:
-    """Whether this client has sent more questionnaire posts than CLINIC_INTAKE_RATE allows."""
+    """Whether this client has started more questionnaires than CLINIC_INTAKE_RATE allows.
+
+    Only a post that starts a questionnaire (a new draft) is counted: every
+    later post needs that draft's secret token, and a draft sends at most one
+    case however often it is posted (its submission token is unique), so
+    counting new drafts bounds the cases anyone can make. It also spares each
+    later step a statement (docs/performance.md, section 6).
+    """
     if not settings.CLINIC_RATELIMIT:
         return False
     limit, period = parse_rate(settings.CLINIC_INTAKE_RATE)
@@ -304,6 +306,11 @@ def _questionnaire_step(request, step: Step):
     draft = draft_for_token(request.COOKIES.get(DRAFT_COOKIE))
     if draft is not None and _is_finished(draft):
         draft = None  # a finished questionnaire; anything else starts a new one
+    if request.method == "POST" and draft is None and _over_rate_limit(request):
+        # Keep what was typed on the page and ask the patient to wait a moment.
+        form = step.form_class(data=request.POST)
+        form.is_valid()
+        return _render_step(request, step, form, None, status=429, rate_limited=True)
 
     if request.method == "GET":
         answered = _step_answers(draft)
@@ -453,8 +460,6 @@ def check_answers(request):
     if _is_finished(draft):
         # Sent already: a second press, a refresh or a retry shows the same case.
         return redirect("intake:done")
-    if request.method == "POST" and _over_rate_limit(request):
-        return _render_check(request, draft, _step_answers(draft), status=429, rate_limited=True)
     try:
         answered = _validated_answers(draft, checked_now={})
         blocker = _first_unfinished(_within_lifetime(answered), before=None)
@@ -470,13 +475,12 @@ def check_answers(request):
     return _render_check(request, draft, answered)
 
 
-def _render_check(request, draft, answered, *, status=200, save_failed=False, rate_limited=False):
+def _render_check(request, draft, answered, *, status=200, save_failed=False):
     context = {
         "sections": answer_sections(draft.data, answered),
         "early_case": _early_case(draft),
         "resumed": request.GET.get("resumed") == "1",
         "save_failed": save_failed,
-        "rate_limited": rate_limited,
     }
     return TemplateResponse(request, "intake/check.html", context, status=status)
 

@@ -128,8 +128,8 @@ def test_csp_and_security_headers_on_patient_pages(client):
 
 def test_questionnaire_is_rate_limited_per_address_and_keeps_answers(client, settings):
     settings.CLINIC_INTAKE_RATE = "3/m"
-    for _ in range(3):
-        post_step(client, "about", REMOTE_ADDR="198.51.100.7")
+    for _ in range(3):  # three questionnaires started from one address
+        post_step(Client(), "about", REMOTE_ADDR="198.51.100.7")
     response = client.post(
         step_url("about"),
         {"first_name": "Kept", "last_name": "Answer", "phone": "555 010 0100"},

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from intake.models import RateLimitCounter
 from intake.services import parse_rate, rate_limit_hit
@@ -56,9 +57,9 @@ def test_the_limit_holds_across_a_window_boundary(client, settings):
     settings.CLINIC_INTAKE_RATE = "20/m"
     statuses = []
     with time_machine.travel(datetime.datetime(2026, 11, 20, 12, 0, 58, tzinfo=datetime.UTC)):
-        statuses += [post_step(client, "about").status_code for _ in range(20)]
+        statuses += [post_step(Client(), "about").status_code for _ in range(20)]
     with time_machine.travel(datetime.datetime(2026, 11, 20, 12, 1, 1, tzinfo=datetime.UTC)):
-        statuses += [post_step(client, "about").status_code for _ in range(20)]
+        statuses += [post_step(Client(), "about").status_code for _ in range(20)]
     assert statuses[:20].count(429) == 0
     assert statuses[20:].count(429) >= 18
 
@@ -97,3 +98,20 @@ def test_a_nonsense_rate_stops_the_system_check(settings):
     settings.CLINIC_INTAKE_RATE = "fast"
     with pytest.raises(SystemCheckError, match="CLINIC_INTAKE_RATE"):
         call_command("check")
+
+
+def test_only_starting_a_questionnaire_counts(settings):
+    """A draft's later posts need its secret token, and it sends one case at most."""
+    from intake.models import Case
+    from tests.intake.questionnaire import STEP_ORDER, fill_all, post_step, send_answers
+
+    settings.CLINIC_RATELIMIT = True
+    settings.CLINIC_INTAKE_RATE = "2/m"
+    patient = Client()
+    fill_all(patient, stop_before="check")  # five steps, one questionnaire started
+    for slug in STEP_ORDER:  # going back over every step
+        assert post_step(patient, slug).status_code == 302
+    assert send_answers(patient).status_code == 302
+    assert Case.objects.count() == 1
+    assert post_step(Client(), "about").status_code == 302  # the second questionnaire
+    assert post_step(Client(), "about").status_code == 429  # the third, within the minute
