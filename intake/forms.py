@@ -205,8 +205,14 @@ class LimitedTextMixin:
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
-        attrs["data-limit"] = str(self.limit)
+        if isinstance(widget, forms.Textarea):  # see ``counted``
+            attrs["data-limit"] = str(self.limit)
         return attrs
+
+    @property
+    def counted(self) -> bool:
+        """A box for free text shows its count; a name or phone number needs none."""
+        return isinstance(self.widget, forms.Textarea)
 
     def validate(self, value):
         super().validate(value)
@@ -336,7 +342,7 @@ class QuestionnaireStepForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         for name, field in self.fields.items():
-            if isinstance(field, LimitedTextMixin):
+            if isinstance(field, LimitedTextMixin) and field.counted:
                 field.help_text = self._limit_hint(field, self[name].value())
                 del self._bound_fields_cache[name]  # made with the hint before the count
 

@@ -81,6 +81,7 @@ def test_each_step_and_the_queue_fit_the_screen(pages, clinician, width):
             answer_step(page, STEP_DATA[slug])
             expect(page.locator("h1")).to_have_text(CHECK_TITLE)
             assert horizontal_overflow(page) == 0
+            page.locator("h1").evaluate("heading => heading.scrollIntoView()")
             photograph(pages, page, width, "check")
             send_from_check_page(page)
         else:
