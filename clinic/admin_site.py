@@ -1,6 +1,7 @@
 """The staff admin site: Django's, plus two-factor login when CLINIC_REQUIRE_2FA is on."""
 
 import re
+from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
@@ -10,6 +11,11 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import BadRequest, ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.functional import Promise
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminAuthenticationForm
 
 #: A list page's date drill-down (``?created_at__year=2026&created_at__month=5``).
@@ -90,6 +96,121 @@ class TwoFactorAdminAuthenticationForm(OTPAdminAuthenticationForm):
             raise
 
 
+# The admin home, grouped in plain words -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdminSection:
+    """One named group of the admin home and sidebar, its entries in the order shown.
+
+    ``entries`` maps a model ("app_label.model_name") to the plain name staff read;
+    ``apps`` are the app labels whose other models land here too (a model added
+    later to ``intake`` shows under Cases with its own name, never unlisted).
+    """
+
+    slug: str
+    name: Promise
+    entries: dict[str, Promise]
+    apps: tuple[str, ...] = ()
+    superuser_only: bool = False
+
+
+ADMIN_SECTIONS: tuple[AdminSection, ...] = (
+    AdminSection(
+        slug="cases",
+        name=_("Cases"),
+        entries={
+            "intake.redflagcase": _("Red-flag queue"),
+            "intake.case": _("All cases"),
+            "intake.patient": _("Patients"),
+        },
+        apps=("intake",),
+    ),
+    AdminSection(
+        slug="content",
+        name=_("Content"),
+        entries={
+            "conditions.condition": _("Conditions"),
+            "conditions.reference": _("References"),
+        },
+        apps=("conditions",),
+    ),
+    AdminSection(
+        slug="people-and-security",
+        name=_("People and security"),
+        entries={
+            "auth.user": _("Staff users"),
+            "auth.group": _("Roles"),
+            "otp_totp.totpdevice": _("Two-factor devices"),
+            "axes.accessattempt": _("Lockouts"),
+            "axes.accessfailurelog": _("Failed sign-ins"),
+            "axes.accesslog": _("Sign-in history"),
+            "audit.auditentry": _("Audit log"),
+        },
+        apps=("auth", "django_otp", "otp_totp", "axes", "audit"),
+    ),
+    AdminSection(
+        slug="system",
+        name=_("System"),
+        entries={"django_tasks_database.dbtaskresult": _("Background tasks")},
+        apps=("django_tasks_database",),
+        # Task arguments and tracebacks are for whoever runs the servers, whatever
+        # permissions a role was given by hand.
+        superuser_only=True,
+    ),
+)
+#: Where a model of an app no section names goes: shown, by its own name, to whoever may.
+OTHER_SECTION = AdminSection(slug="other", name=_("Other"), entries={})
+
+
+def admin_section_of(model) -> AdminSection:
+    """The section of the admin home that lists ``model``."""
+    key = f"{model._meta.app_label}.{model._meta.model_name}"
+    for section in ADMIN_SECTIONS:
+        if key in section.entries:
+            return section
+    for section in ADMIN_SECTIONS:
+        if model._meta.app_label in section.apps:
+            return section
+    return OTHER_SECTION
+
+
+def superuser_only_models(site: admin.AdminSite) -> list:
+    """The models registered on ``site`` whose screens only superusers may open."""
+    return [model for model in site._registry if admin_section_of(model).superuser_only]
+
+
+class SuperuserOnlyAdminMixin:
+    """A model admin that refuses everyone but superusers, whatever permissions they hold."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser and super().has_module_permission(request)
+
+    def has_view_permission(self, request, *args, **kwargs):
+        return request.user.is_superuser and super().has_view_permission(request, *args, **kwargs)
+
+    def has_add_permission(self, request, *args, **kwargs):
+        return request.user.is_superuser and super().has_add_permission(request, *args, **kwargs)
+
+    def has_change_permission(self, request, *args, **kwargs):
+        allowed = super().has_change_permission(request, *args, **kwargs)
+        return request.user.is_superuser and allowed
+
+    def has_delete_permission(self, request, *args, **kwargs):
+        allowed = super().has_delete_permission(request, *args, **kwargs)
+        return request.user.is_superuser and allowed
+
+
+def restrict_to_superusers(site: admin.AdminSite, model) -> None:
+    """Register ``model`` again with its admin made superuser-only (a third party's admin)."""
+    registered = type(site._registry[model])
+    site.unregister(model)
+    site.register(
+        model,
+        type(f"SuperuserOnly{registered.__name__}", (SuperuserOnlyAdminMixin, registered), {}),
+    )
+
+
 class ClinicAdminSite(admin.AdminSite):
     site_header = "Clinic intake: staff"
     site_title = "Clinic intake staff"
@@ -123,6 +244,77 @@ class ClinicAdminSite(admin.AdminSite):
                 raise Http404("No such object.") from missing
 
         return super().admin_view(checked, cacheable)
+
+    def get_app_list(self, request, app_label=None):
+        """The home page's and sidebar's sections in plain words, with what the user may use.
+
+        Django groups by app ("AXES", "OTP_TOTP"); here each ``ADMIN_SECTIONS``
+        group is one section, its models named for staff, in the table's order.
+        Django has already left out what the user has no permission for; a
+        superuser-only section is left out for everyone else. With
+        ``app_label`` (the app's own page, ``/admin/axes/``) only that app's
+        models are listed, under the same sections.
+        """
+        models = [
+            entry
+            for app in self._build_app_dict(request, app_label).values()
+            for entry in app["models"]
+        ]
+        return self._sections(request, models)
+
+    def _sections(self, request, models: list[dict]) -> list[dict]:
+        by_slug: dict[str, dict] = {}
+        for entry in models:
+            model = entry["model"]
+            section = admin_section_of(model)
+            if section.superuser_only and not request.user.is_superuser:
+                continue
+            key = f"{model._meta.app_label}.{model._meta.model_name}"
+            listed = list(section.entries)
+            entry["name"] = capfirst(section.entries.get(key, model._meta.verbose_name_plural))
+            entry["_order"] = (listed.index(key) if key in listed else len(listed), entry["name"])
+            if section.slug not in by_slug:
+                by_slug[section.slug] = {
+                    "name": section.name,
+                    "app_label": section.slug,
+                    "app_url": reverse(
+                        "admin:section_index", args=[section.slug], current_app=self.name
+                    ),
+                    "has_module_perms": True,
+                    "models": [],
+                }
+            by_slug[section.slug]["models"].append(entry)
+        order = [section.slug for section in (*ADMIN_SECTIONS, OTHER_SECTION)]
+        app_list = sorted(by_slug.values(), key=lambda app: order.index(app["app_label"]))
+        for app in app_list:
+            app["models"].sort(key=lambda entry: entry.pop("_order"))
+        return app_list
+
+    def section_index(self, request, section: str, extra_context=None):
+        """One section's page (its heading's link on the home page), like an app's page."""
+        app_list = [app for app in self.get_app_list(request) if app["app_label"] == section]
+        if not app_list:
+            raise Http404("The requested admin page does not exist.")
+        context = {
+            **self.each_context(request),
+            "title": app_list[0]["name"],
+            "subtitle": None,
+            "app_list": app_list,
+            "app_label": section,
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "admin/app_index.html", context)
+
+    def get_urls(self):
+        return [
+            path(
+                "sections/<slug:section>/",
+                self.admin_view(self.section_index),
+                name="section_index",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_permission(self, request):
         """Staff may in only when active, staff and, if 2FA is required, verified by a device."""
