@@ -43,7 +43,7 @@ from django.views.decorators.http import require_POST, require_safe
 from . import triage
 from .export_admin import CaseExportAdminMixin
 from .models import Case, Patient, RedFlagCase
-from .selectors import red_flag_queue_state
+from .selectors import red_flag_queue_state, with_last_contact_attempt
 from .services import (
     ALLOWED_TRANSITIONS,
     CaseError,
@@ -61,6 +61,11 @@ from .templatetags.intake_admin import (
     answer_in_words,
     answer_sections,
     escalation_in_words,
+    is_other_language,
+    language_in_words,
+    phone_link,
+    staff_date,
+    staff_datetime,
     staff_name,
     symptom_questions,
     symptoms_began,
@@ -79,6 +84,8 @@ NOTE_MAX_LENGTH = 5000
 # get_tier_display() rebuilds its lookup table on every call; list rows use this.
 TIER_LABELS = dict(Case.Tier.choices)
 STYLESHEET = "intake/admin.css"
+#: The case page's header and the queue's new columns (issue 20).
+STAFF_HEADER_STYLESHEET = "intake/staff_header.css"
 #: The staff pages' script that keeps the queue and the admin home up to date.
 LIVE_QUEUE_SCRIPT = "intake/live_queue.js"
 #: The one form every Acknowledge button of the queue submits (see the queue's template).
@@ -594,8 +601,12 @@ class RedFlagCaseAdmin(
         "patient_name",
         "patient_age",
         "patient_phone",
+        "patient_language",
+        "submitted_when",
         "waited",
         "symptoms_began_ago",
+        "last_contact_attempt",
+        "appointment",
         "status",
         "assignee",
     )
@@ -618,12 +629,18 @@ class RedFlagCaseAdmin(
     paginator = EstimatedCountPaginator
 
     class Media:
-        css = {"all": (STYLESHEET,)}
+        css = {"all": (STYLESHEET, STAFF_HEADER_STYLESHEET)}
         js = (LIVE_QUEUE_SCRIPT,)
 
     def get_queryset(self, request):
-        """Only the queue (open, emergency or urgent), as one query on the partial index."""
-        return RedFlagCase.objects.red_flag_queue().select_related(*self.list_select_related)
+        """Only the queue (open, emergency or urgent), as one query on the partial index.
+
+        The last contact attempt comes from the timeline as a subquery of the
+        same query (``selectors.with_last_contact_attempt``), not a query per row.
+        """
+        return with_last_contact_attempt(
+            RedFlagCase.objects.red_flag_queue().select_related(*self.list_select_related)
+        )
 
     def get_changelist(self, request, **kwargs):
         """A changelist that keeps the queue's order and links rows to the case page."""
@@ -637,6 +654,32 @@ class RedFlagCaseAdmin(
             "tier_and_handling_with_acknowledge" if name == "tier_and_handling" else name
             for name in self.list_display
         )
+
+    @admin.display(description=_("language"))
+    def patient_language(self, case: Case) -> str:
+        """The language in words, always; marked when not English (may need an interpreter).
+
+        Always written out, because an empty cell would read as "unknown"; a
+        language other than English stands out so the caller can plan for it.
+        """
+        if is_other_language(case.language):
+            return format_html(
+                '<strong class="case-language-other">{}</strong>', language_in_words(case.language)
+            )
+        return language_in_words(case.language)
+
+    @admin.display(description=_("submitted"))
+    def submitted_when(self, case: Case) -> str:
+        return staff_datetime(case.submitted_at)
+
+    @admin.display(description=_("last contact attempt"))
+    def last_contact_attempt(self, case: Case) -> str:
+        """When the case last moved to "contacted" (annotated by ``get_queryset``)."""
+        return staff_datetime(case.last_contact_at) or gettext("none yet")
+
+    @admin.display(description=_("appointment"))
+    def appointment(self, case: Case) -> str:
+        return staff_date(case.appointment_date) or gettext("none")
 
     @admin.display(description=_("tier"))
     def tier_and_handling(self, case: Case) -> str:
@@ -849,7 +892,7 @@ class CaseAdmin(
         "flags_in_words",
         "status",
         "assignee",
-        "submitted_at",
+        "submitted_when",
     )
     list_filter = (
         "tier",
@@ -874,7 +917,7 @@ class CaseAdmin(
             {
                 "fields": (
                     ("patient_link", "patient_date_of_birth", "patient_age"),
-                    ("patient_phone", "patient_email"),
+                    ("patient_phone_link", "patient_email"),
                 )
             },
         ),
@@ -883,9 +926,9 @@ class CaseAdmin(
             {
                 "fields": (
                     ("reference", "status", "assignee"),
-                    ("submitted_at", "waited", "reviewed_at"),
-                    ("symptoms_started", "symptoms_began_ago", "appointment_date"),
-                    "language",
+                    ("submitted_when", "waited", "reviewed_when"),
+                    ("symptoms_started_on", "symptoms_began_ago", "appointment_on"),
+                    "language_in_words",
                 )
             },
         ),
@@ -894,22 +937,22 @@ class CaseAdmin(
         "patient_link",
         "patient_date_of_birth",
         "patient_age",
-        "patient_phone",
+        "patient_phone_link",
         "patient_email",
         "reference",
         "status",
         "assignee",
-        "submitted_at",
+        "submitted_when",
         "waited",
-        "reviewed_at",
-        "symptoms_started",
+        "reviewed_when",
+        "symptoms_started_on",
         "symptoms_began_ago",
-        "appointment_date",
-        "language",
+        "appointment_on",
+        "language_in_words",
     )
 
     class Media:
-        css = {"all": (STYLESHEET,)}
+        css = {"all": (STYLESHEET, STAFF_HEADER_STYLESHEET)}
 
     def get_queryset(self, request):
         """Cases with their patient and assignee in the same query."""
@@ -931,6 +974,33 @@ class CaseAdmin(
     @admin.display(description=_("email"))
     def patient_email(self, case: Case) -> str:
         return case.patient.email or gettext("none given")
+
+    @admin.display(description=_("phone"))
+    def patient_phone_link(self, case: Case) -> str:
+        return phone_link(case.patient.phone)
+
+    # Dates and times in the one staff format (``staff_datetime``), in clinic time.
+
+    @admin.display(description=_("submitted"), ordering="submitted_at")
+    def submitted_when(self, case: Case) -> str:
+        return staff_datetime(case.submitted_at)
+
+    @admin.display(description=_("first reviewed"))
+    def reviewed_when(self, case: Case) -> str:
+        return staff_datetime(case.reviewed_at) or gettext("not yet")
+
+    @admin.display(description=_("symptoms started"))
+    def symptoms_started_on(self, case: Case) -> str:
+        return staff_date(case.symptoms_started) or gettext("not given")
+
+    @admin.display(description=_("appointment date"))
+    def appointment_on(self, case: Case) -> str:
+        return staff_date(case.appointment_date) or gettext("none")
+
+    @admin.display(description=_("language"))
+    def language_in_words(self, case: Case) -> str:
+        """ "Spanish", not "es"."""
+        return language_in_words(case.language)
 
     # The case page ---------------------------------------------------------
 

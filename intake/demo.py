@@ -41,6 +41,7 @@ CALM_ANSWERS: dict[str, object] = {
 }
 
 # (first name, last name, days since symptoms began, minutes since submitted, changes)
+# The optional extras per last name are in DEMO_EXTRAS.
 DEMO_CASES = [
     ("Demo", "Saddle-Bladder", 1, 40, {"saddle_numbness": "yes", "bladder_retention": "yes"}),
     ("Demo", "Bladder-Only", 2, 5, {"bladder_sensation": "yes"}),
@@ -85,3 +86,74 @@ def demo_answers(changes: dict[str, object], *, symptoms_days_ago: int, today: d
 def demo_token(last_name: str) -> uuid.UUID:
     """A fixed submission token per demo case, so seeding twice adds nothing."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"clinic-intake-demo:{last_name}")
+
+
+#: Per demo case (by last name): the language answered in, the appointment
+#: (days from today) and minutes after submission when staff phoned the patient
+#: (the case moved to "contacted"), so every queue column has something to show.
+DEMO_EXTRAS: dict[str, dict[str, object]] = {
+    "Bladder-Only": {"language": "es"},
+    "Not-Sure": {"appointment_in_days": 3, "contacted_after_minutes": 30},
+    "Cancer-Numb-Leg": {"language": "es", "appointment_in_days": 1},
+    "Foot-Drop": {"appointment_in_days": 7, "contacted_after_minutes": 45},
+}
+
+
+def seed_demo_cases(*, staff, now: datetime.datetime) -> int:
+    """Add the demo cases not there yet; returns how many were added.
+
+    Every step is done through the services *at* its demo time (the clock is
+    moved there while it is stored), in time order: so a case's submitted
+    time, its timeline's "Submitted" entry and its alert all say the same
+    time, and a phone call recorded later (the case moved to "contacted" by
+    ``staff``) has the later time on the timeline and in the queue.
+    """
+    # Imported here: test factories read this module's answers, and only the
+    # seeding needs the services and the clock.
+    import time_machine
+    from django.utils import timezone
+
+    from .models import Case
+    from .services import case_change_status, case_submit
+
+    steps = []  # (when, order, what to do)
+    for position, (first, last, days, minutes_ago, changes) in enumerate(DEMO_CASES):
+        token = demo_token(last)
+        if Case.objects.filter(submission_token=token).exists():
+            continue
+        extras = DEMO_EXTRAS.get(last, {})
+        submitted = now - datetime.timedelta(minutes=minutes_ago)
+        details: dict[str, object] = {
+            "first_name": first,
+            "last_name": last,
+            "date_of_birth": datetime.date(1950 + position * 3, 1 + position, 1 + position),
+            "phone": f"555-01{position:02d}",
+            "email": f"{last.lower()}@example.com",
+        }
+        if "appointment_in_days" in extras:
+            details["appointment_date"] = submitted.date() + datetime.timedelta(
+                days=extras["appointment_in_days"]
+            )
+
+        def submit(details=details, changes=changes, days=days, token=token, extras=extras):
+            answers = demo_answers(changes, symptoms_days_ago=days, today=timezone.localdate())
+            case_submit(
+                details=details,
+                answers=answers,
+                submission_token=token,
+                language=extras.get("language", "en"),
+            )
+
+        steps.append((submitted, 0, submit))
+        if "contacted_after_minutes" in extras:
+            called = submitted + datetime.timedelta(minutes=extras["contacted_after_minutes"])
+
+            def phone(token=token):
+                case = Case.objects.get(submission_token=token)
+                case_change_status(case=case, to_status=Case.Status.CONTACTED, by=staff)
+
+            steps.append((min(called, now), 1, phone))
+    for when, _order, step in sorted(steps, key=lambda row: row[:2]):
+        with time_machine.travel(when, tick=False):
+            step()
+    return sum(1 for _when, order, _step in steps if order == 0)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Q
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from . import triage
@@ -212,3 +212,26 @@ def red_flag_queue_state(*, now: datetime.datetime | None = None) -> RedFlagQueu
         newest_emergency_at=newest,
         version=hashlib.sha256(fingerprint.encode()).hexdigest()[:24],
     )
+
+
+# The red-flag queue's rows ----------------------------------------------------
+
+
+def with_last_contact_attempt(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """``cases`` with ``last_contact_at``: when the case last moved to "contacted".
+
+    The timeline has no kind of its own for a phone attempt: staff record one
+    by moving the case to "contacted" (a status entry whose ``after`` says so),
+    so that is the last contact attempt. A correlated subquery over the
+    timeline's (case, time) index, in the list's own query: no query per row.
+    """
+    contacted = (
+        CaseEvent.objects.filter(
+            case=OuterRef("pk"),
+            kind=CaseEvent.Kind.STATUS,
+            after__status=Case.Status.CONTACTED.value,
+        )
+        .order_by("-created_at", "-pk")
+        .values("created_at")[:1]
+    )
+    return cases.annotate(last_contact_at=Subquery(contacted))

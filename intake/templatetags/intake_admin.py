@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from django import forms, template
 from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from intake import triage
 from intake.forms import STEPS, QuestionnaireStepForm, is_asked
@@ -75,6 +76,39 @@ def symptoms_began(day: datetime.date | None, today: datetime.date | None = None
     return ngettext("%(count)d year ago", "%(count)d years ago", years) % {"count": years}
 
 
+#: The one way staff pages write a moment ("26 Nov 2026, 14:05") and a day
+#: ("26 Nov 2026"): the case page, its timeline and the queue all use these.
+STAFF_DATETIME_FORMAT = "j M Y, H:i"
+STAFF_DATE_FORMAT = "j M Y"
+
+
+def clinic_time(moment: datetime.datetime) -> datetime.datetime:
+    """``moment`` in the clinic's time zone (``settings.TIME_ZONE``), whoever is reading."""
+    return timezone.localtime(moment, timezone.get_default_timezone())
+
+
+@register.filter
+def staff_datetime(moment: datetime.datetime | None) -> str:
+    """A moment as every staff page writes it: "26 Nov 2026, 14:05", clinic time, 24-hour."""
+    if moment is None:
+        return ""
+    return formats.date_format(clinic_time(moment), STAFF_DATETIME_FORMAT)
+
+
+@register.filter
+def staff_date(day: datetime.date | None) -> str:
+    """A day as every staff page writes it: "26 Nov 2026"."""
+    if day is None:
+        return ""
+    return formats.date_format(day, STAFF_DATE_FORMAT)
+
+
+@register.filter
+def iso_datetime(moment: datetime.datetime | None) -> str:
+    """The machine-readable form for a ``<time datetime>`` attribute, in clinic time."""
+    return clinic_time(moment).isoformat() if moment is not None else ""
+
+
 @register.filter
 def clock_time(moment: datetime.datetime | None, now: datetime.datetime | None = None) -> str:
     """A moment in the clinic's time as staff read it: "10:45" today, "2 Mar 10:45" before."""
@@ -84,6 +118,34 @@ def clock_time(moment: datetime.datetime | None, now: datetime.datetime | None =
     if local.date() == timezone.localtime(now or timezone.now()).date():
         return formats.time_format(local, "H:i")
     return formats.date_format(local, "j M H:i")
+
+
+# The patient: language and phone ---------------------------------------------
+
+
+@register.filter
+def language_in_words(code: str | None) -> str:
+    """The language the patient answered in, as a word ("Spanish"), never a code ("es")."""
+    if not code:
+        return _("not recorded")
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
+def is_other_language(code: str | None) -> bool:
+    """Whether the patient answered in a language other than English (worth marking)."""
+    return bool(code) and not code.lower().startswith("en")
+
+
+@register.filter
+def phone_link(phone: str | None) -> str:
+    """A tap-to-call link that never breaks across lines (``tel:`` with digits and + only)."""
+    if not phone:
+        return ""
+    dial = "".join(character for character in phone if character.isdigit() or character == "+")
+    return format_html('<a class="case-phone" href="tel:{}">{}</a>', dial, phone)
 
 
 # Counts for the admin index and the queue --------------------------------------

@@ -1,12 +1,15 @@
 """The case page, its service buttons, the all-cases list and the patient page."""
 
 import datetime
+import io
+import re
 import uuid
 from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
@@ -54,9 +57,10 @@ def test_case_page_shows_triage_answers_in_words_and_timeline(superuser_client, 
 
     assert response.status_code == 200
     html = response.content.decode()
-    # Triage at the top, in words.
-    top = html.index("case-triage")
-    assert top < html.index("Red flags") < html.index('id="case-answers"')
+    # The header first, then triage in words, then the answers.
+    assert html.index('class="case-header') < html.index('class="case-triage')
+    top = html.index('class="case-triage')
+    assert top < html.index("<h3>Red flags</h3>") < html.index('id="case-answers"')
     assert "Emergency" in html
     assert "OVERDUE" in html
     assert "RED FLAG: Numbness between the legs (saddle)" in html
@@ -578,3 +582,113 @@ def test_staff_member_handles_a_saddle_and_bladder_case_from_the_queue(client):
         ("note", "nurse-kim"),
         ("status", "nurse-kim"),
     ]
+
+
+# The case page's header, its way back, one date-time format (issue 20) -------------
+
+
+def header_of(html: str) -> str:
+    start = html.index('<header class="case-header')
+    return html[start : html.index("</header>", start)]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_case_header_answers_the_first_questions(superuser_client):
+    patient = PatientFactory(
+        first_name="Zoë", last_name="Example", date_of_birth=datetime.date(1960, 1, 15)
+    )
+    patient.phone = "+1 555-0142"
+    patient.save()
+    case = CaseFactory(
+        patient=patient,
+        changes={"saddle_numbness": "yes", "bladder_retention": "yes"},
+        status=Case.Status.IN_REVIEW,
+        language="es",
+    )
+
+    html = superuser_client.get(case_url(case)).content.decode()
+
+    header = header_of(html)
+    assert "Zoë Example" in header
+    assert '<a class="case-phone" href="tel:+15550142">+1 555-0142</a>' in header
+    assert ">66<" in header  # age on 2 March 2026
+    assert "Emergency" in header
+    assert "Numbness between the legs (saddle)" in header
+    assert "Bladder problems" in header
+    assert ">In review<" in header
+    assert "Spanish" in header
+    assert "2 Mar 2026, 14:00" in header
+
+
+def test_back_to_the_queue_replaces_close(superuser_client):
+    case = CaseFactory(changes={"saddle_numbness": "yes"})
+
+    html = superuser_client.get(case_url(case)).content.decode()
+
+    assert re.search(
+        rf'<a role="button" href="{QUEUE_URL}" class="closelink[^"]*">Back to the queue</a>', html
+    )
+    assert ">Close<" not in html
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "America/Los_Angeles"])
+def test_case_page_and_timeline_use_one_format_in_clinic_time(
+    superuser_client, settings, time_zone
+):
+    settings.TIME_ZONE = time_zone
+    with time_machine.travel(NOW - datetime.timedelta(minutes=40), tick=False):
+        case = case_submit(
+            details={
+                "first_name": "Time",
+                "last_name": "Example",
+                "date_of_birth": datetime.date(1970, 5, 5),
+                "phone": "555-0100",
+                "appointment_date": datetime.date(2026, 3, 9),
+            },
+            answers=complete_answers(saddle_numbness="yes"),
+            submission_token=uuid.uuid4(),
+        )
+
+    with time_machine.travel(NOW, tick=False):
+        html = superuser_client.get(case_url(case)).content.decode()
+
+    expected = {"UTC": "2 Mar 2026, 13:20", "America/Los_Angeles": "2 Mar 2026, 05:20"}[time_zone]
+    # The header, the "submitted" field and the timeline's "Submitted" entry agree.
+    assert html.count(expected) >= 3
+    assert re.search(rf"<time datetime=\"[^\"]+\">{expected}</time> ·\s*<strong>Submitted", html)
+    assert "9 Mar 2026" in html  # the appointment
+    assert "a.m." not in html and "p.m." not in html
+
+
+def test_language_is_in_words_not_a_code(superuser_client):
+    english = CaseFactory()
+    spanish = CaseFactory(language="es")
+
+    english_html = superuser_client.get(case_url(english)).content.decode()
+    spanish_html = superuser_client.get(case_url(spanish)).content.decode()
+
+    assert re.search(r'<div class="readonly">English</div>', english_html)
+    assert re.search(r'<div class="readonly">Spanish</div>', spanish_html)
+    assert '<div class="readonly">es</div>' not in spanish_html
+    assert "may prefer to be spoken to in Spanish" in spanish_html
+
+
+def test_demo_data_times_agree(settings):
+    settings.TIME_ZONE = "America/New_York"
+    call_command("seed_demo", stdout=io.StringIO())
+
+    cases = list(Case.objects.prefetch_related("events"))
+    assert len(cases) >= 8
+    for case in cases:
+        submitted = [event for event in case.events.all() if event.kind == "submitted"]
+        assert [event.created_at for event in submitted] == [case.submitted_at], case.patient
+        assert case.consented_at == case.submitted_at
+        later = [event.created_at for event in case.events.all()]
+        assert later == sorted(later)
+    # Some demo cases answered in Spanish, have a visit booked or were phoned.
+    assert Case.objects.filter(language="es").exists()
+    assert Case.objects.filter(appointment_date__isnull=False).exists()
+    assert Case.objects.filter(status=Case.Status.CONTACTED).exists()
+    # Seeding again adds nothing.
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Case.objects.count() == len(cases)

@@ -13,7 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import Case, CaseEvent
-from intake.templatetags.intake_admin import symptoms_began, waited_for
+from intake.services import case_add_note, case_change_status
+from intake.templatetags.intake_admin import (
+    language_in_words,
+    staff_date,
+    staff_datetime,
+    symptoms_began,
+    waited_for,
+)
 from tests.factories import CaseFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -391,3 +398,101 @@ def test_symptoms_began_in_words(days, words):
     today = datetime.date(2026, 3, 2)
     day = None if days is None else today - datetime.timedelta(days=days)
     assert symptoms_began(day, today) == words
+
+
+# The row's answers to the first phone call (issue 20) ------------------------------
+
+
+def queue_row(html: str, reference: str) -> str:
+    """The queue table's row for one case."""
+    return next(row for row in re.findall(r"<tr>.*?</tr>", html, flags=re.S) if reference in row)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_queue_row_shows_language_submitted_time_last_contact_and_appointment(
+    superuser_client, superuser, settings
+):
+    settings.TIME_ZONE = "America/Chicago"  # the clinic's clock: UTC-6 in March
+    spanish = CaseFactory(
+        changes=SADDLE_ONLY,
+        language="es",
+        submitted_at=NOW - datetime.timedelta(hours=2, minutes=15),
+        appointment_date=datetime.date(2026, 3, 9),
+    )
+    english = CaseFactory(changes=FOOT_DROP, submitted_at=minutes_ago(30))
+    with time_machine.travel(NOW - datetime.timedelta(hours=1), tick=False):
+        case_change_status(case=spanish, to_status=Case.Status.CONTACTED, by=superuser)
+
+    html = superuser_client.get(QUEUE_URL).content.decode()
+
+    row = queue_row(html, spanish.reference)
+    assert '<strong class="case-language-other">Spanish</strong>' in row
+    assert ">es<" not in row
+    assert "2 Mar 2026, 05:45" in row  # submitted, clinic time (11:45 UTC)
+    assert "2 Mar 2026, 07:00" in row  # moved to "contacted" at 13:00 UTC
+    assert "9 Mar 2026" in row  # the appointment
+    other = queue_row(html, english.reference)
+    assert "English" in other and "case-language-other" not in other
+    assert "2 Mar 2026, 07:30" in other
+    assert "none yet" in other  # never contacted
+    assert ">none<" in other  # no appointment
+    # The column headings say what each one is.
+    for heading in ("Language", "Submitted", "Last contact attempt", "Appointment"):
+        assert heading in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_last_contact_attempt_is_the_latest_move_to_contacted(superuser_client, superuser):
+    case = CaseFactory(changes=BOWEL, submitted_at=minutes_ago(300))
+    moves = [
+        (240, Case.Status.CONTACTED),
+        (200, Case.Status.IN_REVIEW),
+        (120, Case.Status.CONTACTED),
+        (60, Case.Status.IN_REVIEW),
+    ]
+    for minutes, status in moves:
+        with time_machine.travel(NOW - datetime.timedelta(minutes=minutes), tick=False):
+            case = case_change_status(case=case, to_status=status, by=superuser)
+    case_add_note(case=case, text="Rang again, no answer.", by=superuser)  # not a status move
+
+    response = superuser_client.get(QUEUE_URL)
+
+    (listed,) = response.context["cl"].result_list
+    assert listed.last_contact_at == NOW - datetime.timedelta(minutes=120)
+    assert "2 Mar 2026, 12:00" in queue_row(response.content.decode(), case.reference)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_new_columns_leave_the_most_dangerous_first(superuser_client, superuser):
+    urgent_contacted = CaseFactory(changes=FOOT_DROP, submitted_at=minutes_ago(500))
+    case_change_status(case=urgent_contacted, to_status=Case.Status.CONTACTED, by=superuser)
+    saddle_bladder = CaseFactory(
+        changes=SADDLE_AND_BLADDER, submitted_at=minutes_ago(2), language="es"
+    )
+    bowel = CaseFactory(changes=BOWEL, submitted_at=minutes_ago(20))
+
+    response = superuser_client.get(QUEUE_URL)
+
+    assert queue_references(response) == [
+        saddle_bladder.reference,
+        bowel.reference,
+        urgent_contacted.reference,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "words"), [("en", "English"), ("es", "Spanish"), ("", "not recorded"), ("xx", "xx")]
+)
+def test_language_in_words(code, words):
+    assert language_in_words(code) == words
+
+
+def test_one_date_time_format_in_the_clinics_time_zone(settings):
+    settings.TIME_ZONE = "Europe/Madrid"
+    moment = datetime.datetime(2026, 11, 26, 13, 5, tzinfo=datetime.UTC)
+    assert staff_datetime(moment) == "26 Nov 2026, 14:05"
+    # Whatever time zone a request may have switched to, staff read clinic time.
+    with timezone.override("Asia/Tokyo"):
+        assert staff_datetime(moment) == "26 Nov 2026, 14:05"
+    assert staff_datetime(None) == ""
+    assert staff_date(datetime.date(2026, 3, 9)) == "9 Mar 2026"

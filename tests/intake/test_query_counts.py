@@ -227,3 +227,44 @@ def test_the_unfiltered_case_list_of_a_big_table_is_not_counted_row_by_row(
         response = clinician_client.get(CASES_URL + "?tier__exact=emergency")
     assert response.context["cl"].result_count == Case.objects.filter(tier="emergency").count()
     assert any('COUNT(*) AS "__count"' in q["sql"] for q in queries)
+
+
+def contacted_queue_cases(count: int, *, staff) -> list[Case]:
+    """Queue cases phoned once or twice (moved to "contacted"), some with an appointment."""
+    cases = []
+    for index in range(count):
+        case = CaseFactory(
+            changes=RED_FLAG_MIXES[index % 4],
+            language=("en", "es", "es")[index % 3],
+            appointment_date=timezone.localdate() + datetime.timedelta(days=index % 9)
+            if index % 3
+            else None,
+        )
+        case = case_change_status(case=case, to_status=Case.Status.CONTACTED, by=staff)
+        if index % 2:
+            case = case_change_status(case=case, to_status=Case.Status.IN_REVIEW, by=staff)
+            case = case_change_status(case=case, to_status=Case.Status.CONTACTED, by=staff)
+        cases.append(case)
+    return cases
+
+
+def test_queue_last_contact_attempt_language_and_appointment_cost_no_query_per_row(
+    clinician_client,
+):
+    """Issue 20's queue columns come with the list's own query (a subquery), at any size."""
+    staff = clinician_client.user
+    contacted_queue_cases(3, staff=staff)
+    few = queries_for(clinician_client, QUEUE_URL)
+    contacted_queue_cases(60, staff=staff)
+    many = queries_for(clinician_client, QUEUE_URL)
+
+    assert few == many
+    assert many <= MAX_QUERIES
+    response = clinician_client.get(QUEUE_URL)
+    rows = response.context["cl"].result_list
+    assert len(rows) == 25
+    assert all(row.last_contact_at is not None for row in rows)
+    html = response.content.decode()
+    assert html.count('class="case-language-other">Spanish<') >= 8
+    assert html.count(">English<") >= 4
+    assert "none yet" not in html
