@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from . import triage
+from .dashboard_views import dashboard_urls
 from .export_admin import CaseExportAdminMixin
 from .models import Case, Patient, RedFlagCase
 from .selectors import red_flag_queue_state, with_last_contact_attempt
@@ -1073,6 +1074,8 @@ class CaseAdmin(
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         wrap = self.admin_site.admin_view
         return [
+            # The clinic dashboard (intake/dashboard_views.py): counts only, not audited.
+            *dashboard_urls(self.admin_site),
             path("clinic-tablet/", wrap(self.clinic_tablet_view), name="clinic_tablet"),
             path(
                 "<path:object_id>/status/",
