@@ -93,6 +93,7 @@ def main() -> None:
             results[f"seed {cases:,}"] = run("bench.seed", "--cases", str(cases))
     results["admin lists"] = run("bench.admin_lists", "--small", small, "--large", large)
     results["live-queue endpoint"] = run("bench.live_queue", "--small", small, "--large", large)
+    results["clinic dashboard"] = run("bench.dashboard", "--small", small, "--large", large)
     ratio_file = Path(tempfile.mkdtemp(prefix="clinic-bench-")) / "cpu_ratio.json"
     results[RATIO] = run("bench.cpu_ratio", "--results", str(ratio_file))
     results["intake under load"] = run("bench.load")
