@@ -142,6 +142,15 @@ def tab_to(page, name: str, *, limit: int = 40) -> dict:
     raise AssertionError(f"Pressing Tab {limit} times never reached {name!r}")
 
 
+def tab_to_text(page, text: str, *, limit: int) -> None:
+    """Press Tab until the control whose text is ``text`` has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if focused(page)["text"] == text:
+            return
+    raise AssertionError(f"Pressing Tab {limit} times never reached {text!r}")
+
+
 def key_in_date(page, name: str, iso_date: str) -> None:
     """Type a date into its day, month and year boxes, moving between them with Tab."""
     parts = date_parts(iso_date)
