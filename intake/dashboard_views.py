@@ -50,7 +50,7 @@ def share_percent(week: TierWeek) -> float | None:
 
 # SVG charts -------------------------------------------------------------------------
 
-CHART_WIDTH = 560
+CHART_WIDTH = 520
 CHART_HEIGHT = 220
 MARGIN_LEFT = 44
 MARGIN_BOTTOM = 34
@@ -273,6 +273,8 @@ def dashboard_view(request: HttpRequest, *, admin_site) -> HttpResponse:
     context = {
         **admin_site.each_context(request),
         "title": gettext("Clinic dashboard"),
+        # Each chart has its table beside it: the page needs the sidebar's width.
+        "is_nav_sidebar_enabled": False,
         **dashboard_context(clinic_dashboard()),
     }
     return TemplateResponse(request, "admin/intake/dashboard.html", context)
