@@ -225,6 +225,7 @@ CASE_COLUMNS = [
     "completed_at",
     "alert_state",
     "alert_state_at",
+    "details",
 ]
 DELIVERY_COLUMNS = [
     "id",
@@ -264,6 +265,7 @@ EVENT_COLUMNS = [
     "after",
     "author_id",
     "case_id",
+    "chain_hash",
 ]
 TABLES = ("intake_patient", "intake_case", "intake_caseevent")
 # Answers triage never reads: these are varied per case, the rest come from a
@@ -469,6 +471,53 @@ def create_staff(database: str) -> list[int]:
     return ids
 
 
+class TimelineWriter:
+    """Timeline rows by COPY, each chained to the one before as the services chain them.
+
+    ``intake.CaseEvent`` rows carry ``chain_hash`` (clinic/append_only.py), so
+    ``manage.py verify_audit_chain`` passes on a seeded database too.
+    """
+
+    def __init__(self, copy):
+        from intake.models import CaseEvent
+
+        self.copy = copy
+        self.model = CaseEvent
+        self.previous = ""
+        self.last_id = 0
+
+    def write(self, *, kind, created_at, summary, before, after, author_id, case_id):
+        from clinic.append_only import chain_hash
+
+        self.last_id += 1
+        row = self.model(
+            id=self.last_id,
+            kind=kind,
+            created_at=created_at,
+            summary=summary,
+            text="",
+            before=before,
+            after=after,
+            author_id=author_id,
+            case_id=case_id,
+        )
+        self.previous = chain_hash(self.previous, row, self.model.chain_fields)
+        self.copy.write_row(
+            (
+                self.last_id,
+                kind,
+                created_at,
+                summary,
+                "",
+                None if before is None else json.dumps(before),
+                None if after is None else json.dumps(after),
+                author_id,
+                case_id,
+                self.previous,
+            )
+        )
+
+
 def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
     from django.utils import timezone
 
@@ -541,7 +590,6 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
         cases_started = time.perf_counter()
         references: set[str] = set()
         alerts: list[tuple[int, datetime.datetime, datetime.datetime]] = []
-        event_id = 0
         with (
             psycopg.connect(common.database_url(database)) as events_conn,
             conn.cursor() as cursor,
@@ -554,6 +602,7 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                 cursor.copy(f"COPY intake_case ({case_columns}) FROM STDIN") as copy,
                 events_cursor.copy(f"COPY intake_caseevent ({event_columns}) FROM STDIN") as events,
             ):
+                timeline = TimelineWriter(events)
                 recent_from = int(cases * (1 - RECENT_SHARE))
                 zone = timezone.get_default_timezone()
                 statuses = [status for status, _share in OPEN_IN_RECENT]
@@ -641,59 +690,48 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                             submitted,  # the whole questionnaire, sent at once
                             "sent" if alerted else "",
                             alerted,
+                            "{}",  # details as typed: the same as stored for the fake patients
                         )
                     )
                     # The timeline, as the services would have written it.
-                    event_id += 1
-                    events.write_row(
-                        (
-                            event_id,
-                            "submitted",
-                            submitted,
-                            f"Questionnaire submitted by the patient; triage: {template['tier']}.",
-                            "",
-                            None,
-                            template["submitted_after"],
-                            None,
-                            case_id,
-                        )
+                    timeline.write(
+                        kind="submitted",
+                        created_at=submitted,
+                        summary=(
+                            f"Questionnaire submitted by the patient; triage: {template['tier']}."
+                        ),
+                        before=None,
+                        after=json.loads(template["submitted_after"]),
+                        author_id=None,
+                        case_id=case_id,
                     )
                     if template["is_emergency"]:
-                        event_id += 1
-                        events.write_row(
-                            (
-                                event_id,
-                                "alert",
-                                alerted,
-                                "Alert email sent to 1 address(es).",
-                                "",
-                                None,
-                                None,
-                                None,
-                                case_id,
-                            )
+                        timeline.write(
+                            kind="alert",
+                            created_at=alerted,
+                            summary="Alert email sent to 1 address(es).",
+                            before=None,
+                            after=None,
+                            author_id=None,
+                            case_id=case_id,
                         )
                     if status == "new":
                         continue
                     steps = ["new", "in_review"] + ([status] if status != "in_review" else [])
                     when = reviewed
                     for before, after in zip(steps, steps[1:], strict=False):
-                        event_id += 1
-                        events.write_row(
-                            (
-                                event_id,
-                                "status",
-                                when,
-                                f"Status: {STATUS_LABELS[before]} → {STATUS_LABELS[after]}.",
-                                "",
-                                json.dumps({"status": before}),
-                                json.dumps({"status": after}),
-                                assignee,
-                                case_id,
-                            )
+                        timeline.write(
+                            kind="status",
+                            created_at=when,
+                            summary=f"Status: {STATUS_LABELS[before]} → {STATUS_LABELS[after]}.",
+                            before={"status": before},
+                            after={"status": after},
+                            author_id=assignee,
+                            case_id=case_id,
                         )
                         when = min(when + datetime.timedelta(hours=rng.randrange(1, 48)), now)
             events_conn.commit()
+        events_written = timeline.last_id
         conn.commit()
         with conn.cursor() as cursor:
             columns = ", ".join(DELIVERY_COLUMNS)
@@ -726,7 +764,7 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
         for table in TABLES + ALERT_TABLES:
             conn.execute(f"VACUUM (ANALYZE) {table}")
         timings["vacuum_analyze"] = time.perf_counter() - vacuum_started
-    timings["events"] = event_id
+    timings["events"] = events_written
     timings["patients_count"] = len(patient_first_seen)
     return timings
 
