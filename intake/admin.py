@@ -61,6 +61,7 @@ from .templatetags.intake_admin import (
     alert_state_in_words,
     answer_in_words,
     answer_sections,
+    clinic_time,
     escalation_in_words,
     is_other_language,
     language_in_words,
@@ -601,13 +602,9 @@ class RedFlagCaseAdmin(
         "flags_in_words",
         "patient_name",
         "patient_age",
-        "patient_phone",
-        "patient_language",
         "submitted_when",
-        "waited",
         "symptoms_began_ago",
-        "last_contact_attempt",
-        "appointment",
+        "contact_and_visit",
         "status",
         "assignee",
     )
@@ -656,31 +653,52 @@ class RedFlagCaseAdmin(
             for name in self.list_display
         )
 
-    @admin.display(description=_("language"))
-    def patient_language(self, case: Case) -> str:
-        """The language in words, always; marked when not English (may need an interpreter).
+    @admin.display(description=_("patient"))
+    def patient_name(self, case: Case) -> str:
+        """What the first phone call needs together: name, phone (tap to call), language.
 
-        Always written out, because an empty cell would read as "unknown"; a
-        language other than English stands out so the caller can plan for it.
+        The language is always written out in words, because an empty cell
+        would read as "unknown"; one other than English is marked so the caller
+        can plan for it (an interpreter). One cell rather than three columns, so
+        the queue, with its newer columns, still fits a 1280 px screen.
         """
+        language = language_in_words(case.language)
         if is_other_language(case.language):
-            return format_html(
-                '<strong class="case-language-other">{}</strong>', language_in_words(case.language)
-            )
-        return language_in_words(case.language)
+            language = format_html('<strong class="case-language-other">{}</strong>', language)
+        return format_html(
+            '<span class="case-patient-name">{}</span>{}<span class="case-language">{}</span>',
+            str(case.patient),
+            phone_link(case.patient.phone),
+            language,
+        )
 
     @admin.display(description=_("submitted"))
     def submitted_when(self, case: Case) -> str:
-        return staff_datetime(case.submitted_at)
+        """When the case was sent (one staff format, clinic time), and how long it has waited."""
+        return format_html(
+            '<time datetime="{}">{}</time><span class="case-waited">{}</span>',
+            clinic_time(case.submitted_at).isoformat(),
+            staff_datetime(case.submitted_at),
+            gettext("waited %(time)s") % {"time": waited_for(case.submitted_at)},
+        )
 
-    @admin.display(description=_("last contact attempt"))
-    def last_contact_attempt(self, case: Case) -> str:
-        """When the case last moved to "contacted" (annotated by ``get_queryset``)."""
-        return staff_datetime(case.last_contact_at) or gettext("none yet")
-
-    @admin.display(description=_("appointment"))
-    def appointment(self, case: Case) -> str:
-        return staff_date(case.appointment_date) or gettext("none")
+    @admin.display(description=_("last contact · visit"))
+    def contact_and_visit(self, case: Case) -> str:
+        """The last contact attempt (the last move to "contacted", annotated by
+        ``get_queryset``) and, under it, the appointment date."""
+        if case.last_contact_at is None:
+            contact = gettext("not contacted yet")
+        else:
+            contact = gettext("contacted %(time)s") % {"time": staff_datetime(case.last_contact_at)}
+        if case.appointment_date is None:
+            visit = gettext("no visit booked")
+        else:
+            visit = gettext("visit %(day)s") % {"day": staff_date(case.appointment_date)}
+        return format_html(
+            '<span class="case-last-contact">{}</span><span class="case-appointment">{}</span>',
+            contact,
+            visit,
+        )
 
     @admin.display(description=_("tier"))
     def tier_and_handling(self, case: Case) -> str:
@@ -1010,7 +1028,9 @@ class CaseAdmin(
         if obj is not None:
             context.update(self.case_page_context(request, obj))
             context["title"] = gettext("Case %(reference)s") % {"reference": obj.reference}
-            context["subtitle"] = str(obj.patient)
+            # The patient's name heads the case header (change_form.html), with
+            # phone, age, tier, flags and status; a subtitle would only repeat it.
+            context["subtitle"] = None
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def case_page_context(self, request: HttpRequest, case: Case) -> dict:

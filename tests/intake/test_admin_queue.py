@@ -426,18 +426,22 @@ def test_queue_row_shows_language_submitted_time_last_contact_and_appointment(
     html = superuser_client.get(QUEUE_URL).content.decode()
 
     row = queue_row(html, spanish.reference)
-    assert '<strong class="case-language-other">Spanish</strong>' in row
+    # Name, tap-to-call phone and language together, the language in words.
+    assert f'href="tel:{spanish.patient.phone.replace("-", "")}"' in row
+    assert '<span class="case-language"><strong class="case-language-other">Spanish</strong>' in row
     assert ">es<" not in row
-    assert "2 Mar 2026, 05:45" in row  # submitted, clinic time (11:45 UTC)
-    assert "2 Mar 2026, 07:00" in row  # moved to "contacted" at 13:00 UTC
-    assert "9 Mar 2026" in row  # the appointment
+    assert ">2 Mar 2026, 05:45</time>" in row  # submitted, clinic time (11:45 UTC)
+    assert "waited 2 h 15 min" in row
+    assert "contacted 2 Mar 2026, 07:00" in row  # moved to "contacted" at 13:00 UTC
+    assert "visit 9 Mar 2026" in row
     other = queue_row(html, english.reference)
-    assert "English" in other and "case-language-other" not in other
-    assert "2 Mar 2026, 07:30" in other
-    assert "none yet" in other  # never contacted
-    assert ">none<" in other  # no appointment
+    assert '<span class="case-language">English</span>' in other
+    assert "case-language-other" not in other
+    assert ">2 Mar 2026, 07:30</time>" in other
+    assert "not contacted yet" in other
+    assert "no visit booked" in other
     # The column headings say what each one is.
-    for heading in ("Language", "Submitted", "Last contact attempt", "Appointment"):
+    for heading in ("Submitted", "Last contact · visit"):
         assert heading in html
 
 
@@ -459,7 +463,8 @@ def test_last_contact_attempt_is_the_latest_move_to_contacted(superuser_client, 
 
     (listed,) = response.context["cl"].result_list
     assert listed.last_contact_at == NOW - datetime.timedelta(minutes=120)
-    assert "2 Mar 2026, 12:00" in queue_row(response.content.decode(), case.reference)
+    row = queue_row(response.content.decode(), case.reference)
+    assert "contacted 2 Mar 2026, 12:00" in row
 
 
 @time_machine.travel(NOW, tick=False)

@@ -267,4 +267,5 @@ def test_queue_last_contact_attempt_language_and_appointment_cost_no_query_per_r
     html = response.content.decode()
     assert html.count('class="case-language-other">Spanish<') >= 8
     assert html.count(">English<") >= 4
-    assert "none yet" not in html
+    assert "not contacted yet" not in html
+    assert html.count('class="case-phone" href="tel:') == 25
