@@ -1338,7 +1338,14 @@ class PatientCaseInline(CaseColumnsMixin, admin.TabularInline):
     """The patient's cases, newest first, each linking to its case page."""
 
     model = Case
-    fields = ("reference", "submitted_at", "tier_in_words", "flags_in_words", "status", "assignee")
+    fields = (
+        "reference",
+        "submitted_when",
+        "tier_in_words",
+        "flags_in_words",
+        "status",
+        "assignee",
+    )
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -1349,6 +1356,10 @@ class PatientCaseInline(CaseColumnsMixin, admin.TabularInline):
     def get_queryset(self, request):
         """Newest first, with the assignee in the same query."""
         return super().get_queryset(request).select_related("assigned_to").order_by("-submitted_at")
+
+    @admin.display(description=_("submitted"))
+    def submitted_when(self, case: Case) -> str:
+        return staff_datetime(case.submitted_at)
 
     def has_add_permission(self, request, obj=None) -> bool:
         """Cases come only from the questionnaire."""
@@ -1367,27 +1378,38 @@ class PatientCaseInline(CaseColumnsMixin, admin.TabularInline):
 class PatientAdmin(ReadOnlyAdminMixin, PatientSearchMixin, admin.ModelAdmin):
     """Patients, read-only (they come from the questionnaire), with their cases."""
 
-    list_display = ("__str__", "date_of_birth", "age", "phone", "case_count", "created_at")
+    list_display = ("__str__", "born_on", "age", "phone", "case_count", "created_when")
     search_fields = ("first_name", "last_name", "phone")
     search_help_text = _("Name, phone, or date of birth as YYYY-MM-DD.")
     patient_prefix = ""
     fields = (
         ("first_name", "last_name"),
-        ("date_of_birth", "age"),
+        ("born_on", "age"),
         ("phone", "email"),
-        "created_at",
+        "created_when",
     )
     readonly_fields = (
         "first_name",
         "last_name",
-        "date_of_birth",
+        "born_on",
         "age",
         "phone",
         "email",
-        "created_at",
+        "created_when",
     )
     inlines = (PatientCaseInline,)
     show_full_result_count = False
+
+    # Dates and times in the one staff format, as on the case pages.
+
+    @admin.display(description=_("date of birth"), ordering="date_of_birth")
+    def born_on(self, patient: Patient) -> str:
+        return staff_date(patient.date_of_birth)
+
+    @admin.display(description=_("first seen"), ordering="created_at")
+    def created_when(self, patient: Patient) -> str:
+        return staff_datetime(patient.created_at)
+
     paginator = EstimatedCountPaginator
 
     class Media:

@@ -109,17 +109,6 @@ def iso_datetime(moment: datetime.datetime | None) -> str:
     return clinic_time(moment).isoformat() if moment is not None else ""
 
 
-@register.filter
-def clock_time(moment: datetime.datetime | None, now: datetime.datetime | None = None) -> str:
-    """A moment in the clinic's time as staff read it: "10:45" today, "2 Mar 10:45" before."""
-    if moment is None:
-        return ""
-    local = timezone.localtime(moment)
-    if local.date() == timezone.localtime(now or timezone.now()).date():
-        return formats.time_format(local, "H:i")
-    return formats.date_format(local, "j M H:i")
-
-
 # The patient: language and phone ---------------------------------------------
 
 
@@ -195,7 +184,7 @@ def acknowledgement_in_words(case: Case) -> str:
         return _("NOT acknowledged")
     return _("acknowledged by %(who)s at %(time)s") % {
         "who": staff_name(case.acknowledged_by) or _("someone"),
-        "time": clock_time(case.acknowledged_at),
+        "time": staff_datetime(case.acknowledged_at),
     }
 
 
@@ -207,7 +196,7 @@ def escalation_in_words(case: Case) -> str:
         "escalated once, at %(time)s",
         "escalated %(count)d times, last at %(time)s",
         case.escalation_count,
-    ) % {"count": case.escalation_count, "time": clock_time(case.escalated_at)}
+    ) % {"count": case.escalation_count, "time": staff_datetime(case.escalated_at)}
 
 
 def alert_state_in_words(case: Case) -> str:
@@ -216,7 +205,7 @@ def alert_state_in_words(case: Case) -> str:
     "alert sent 10:42", "alert NOT delivered, retrying since 10:40", "alert
     not sent yet (since 10:41)"; empty when no alert was called for.
     """
-    since = clock_time(case.alert_state_at)
+    since = staff_datetime(case.alert_state_at)
     match case.alert_state:
         case "sent":
             return _("alert sent %(time)s") % {"time": since}

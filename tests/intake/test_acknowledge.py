@@ -109,7 +109,7 @@ def test_acknowledge_from_the_queue_row_goes_back_to_the_same_page(desk):
     (entry,) = acknowledgements(emergency)
     assert entry.author == desk.user
     row = row_of(desk.get(page).content.decode(), emergency)
-    assert "acknowledged by Dee Desk at 14:00" in row
+    assert "acknowledged by Dee Desk at 2 Mar 2026, 14:00" in row
     assert "NOT acknowledged" not in row
     assert "formaction" not in row
     # Audited as a change to that case.
@@ -209,9 +209,9 @@ def test_anonymous_staff_are_sent_to_log_in(client):
 @pytest.mark.parametrize(
     ("state", "words"),
     [
-        ("sent", "alert sent 13:42"),
-        ("failing", "alert NOT delivered, retrying since 13:42"),
-        ("pending", "alert not sent yet (since 13:42)"),
+        ("sent", "alert sent 2 Mar 2026, 13:42"),
+        ("failing", "alert NOT delivered, retrying since 2 Mar 2026, 13:42"),
+        ("pending", "alert not sent yet (since 2 Mar 2026, 13:42)"),
         ("", None),
     ],
 )
@@ -227,8 +227,8 @@ def test_the_queue_row_and_case_page_say_what_happened_to_the_alert(desk, state,
     row = row_of(desk.get(QUEUE_URL).content.decode(), emergency)
     page = desk.get(case_url(emergency)).content.decode()
 
-    assert "escalated 2 times, last at 13:57" in row
-    assert "Escalated 2 times, last at 13:57." in page
+    assert "escalated 2 times, last at 2 Mar 2026, 13:57" in row
+    assert "Escalated 2 times, last at 2 Mar 2026, 13:57." in page
     if words:
         assert words in row
         assert f"{words[0].upper()}{words[1:]}" in page
@@ -239,9 +239,9 @@ def test_the_queue_row_and_case_page_say_what_happened_to_the_alert(desk, state,
 
 
 @time_machine.travel(NOW, tick=False)
-def test_times_of_earlier_days_carry_the_date():
+def test_times_are_written_as_on_every_staff_page():
     case = Case(alert_state="sent", alert_state_at=NOW - datetime.timedelta(days=1, hours=2))
-    assert alert_state_in_words(case) == "alert sent 1 Mar 12:00"
+    assert alert_state_in_words(case) == "alert sent 1 Mar 2026, 12:00"
 
 
 def test_the_queue_reads_the_handling_without_a_query_per_row(client):

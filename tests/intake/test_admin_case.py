@@ -660,6 +660,20 @@ def test_case_page_and_timeline_use_one_format_in_clinic_time(
     assert "a.m." not in html and "p.m." not in html
 
 
+@pytest.mark.parametrize("time_zone", ["UTC", "America/Los_Angeles"])
+def test_patient_pages_use_the_same_format(superuser_client, settings, time_zone):
+    settings.TIME_ZONE = time_zone
+    with time_machine.travel(NOW - datetime.timedelta(minutes=40), tick=False):
+        case = CaseFactory()
+    expected = {"UTC": "2 Mar 2026, 13:20", "America/Los_Angeles": "2 Mar 2026, 05:20"}[time_zone]
+    patient_page = reverse("admin:intake_patient_change", args=[case.patient.pk])
+    listing = reverse("admin:intake_patient_changelist")
+    for url in (patient_page, listing):
+        html = superuser_client.get(url).content.decode()
+        assert expected in html, url  # first seen, and the case in the patient's list
+        assert "a.m." not in html and "p.m." not in html, url
+
+
 def test_language_is_in_words_not_a_code(superuser_client):
     english = CaseFactory()
     spanish = CaseFactory(language="es")
