@@ -45,6 +45,7 @@ DOCS_SHOTS = {
     ("phone", "confirmation"),
     ("desktop", "queue"),
     ("desktop", "case"),
+    ("desktop", "dashboard"),
 }
 DOCS_MAX_BYTES = 300_000
 
@@ -100,3 +101,7 @@ def test_each_step_and_the_queue_fit_the_screen(pages, clinician, width):
     rows.first.locator(".field-reference a").click()
     expect(staff.locator("h1")).to_contain_text("Case C-")
     photograph(pages, staff, width, "case")
+    staff.goto("/admin/intake/case/dashboard/")
+    expect(staff.locator("svg").first).to_be_visible()
+    assert horizontal_overflow(staff) == 0 or width == "phone"
+    photograph(pages, staff, width, "dashboard")

@@ -47,6 +47,11 @@ def test_patient_starts_on_one_server_and_finishes_on_the_other(two_servers):
         assert page.status == 200, (slug, page.status)
         response = browser.post(server, step_url(slug), STEP_DATA[slug], csrf_from=page)
         assert response.status == 302, (slug, response.status, response.text[:500])
+    # Checked on the second server, sent from the first.
+    check = browser.get(second, "/intake/check/")
+    assert check.status == 200, check.status
+    response = browser.post(first, "/intake/check/", {"action": "send"}, csrf_from=check)
+    assert response.status == 302, (response.status, response.text[:500])
 
     done = browser.get(first, "/intake/done/")
     case = Case.objects.get()
