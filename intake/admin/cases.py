@@ -40,12 +40,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
-from . import triage
-from .dashboard_views import dashboard_urls
-from .export_admin import CaseExportAdminMixin
-from .models import Case, Patient, RedFlagCase
-from .selectors import red_flag_queue_state, with_last_contact_attempt
-from .services import (
+from .. import triage
+from ..dashboard_views import dashboard_urls
+from ..export_admin import CaseExportAdminMixin
+from ..models import Case, Patient, RedFlagCase
+from ..selectors import red_flag_queue_state, with_last_contact_attempt
+from ..services import (
     ALLOWED_TRANSITIONS,
     CaseError,
     case_acknowledge,
@@ -54,8 +54,8 @@ from .services import (
     case_change_status,
     case_correct_answer,
 )
-from .tablet import clinic_tablet_admin_view
-from .templatetags.intake_admin import (
+from ..tablet import clinic_tablet_admin_view
+from ..templatetags.intake_admin import (
     Question,
     acknowledgement_in_words,
     alert_state_in_words,
