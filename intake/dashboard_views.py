@@ -24,8 +24,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
-from .case_csv import csv_safe
 from .dashboard import PROMISING_TIERS, TIERS, Dashboard, TierWeek, clinic_dashboard
+from .exports.csv import csv_safe
 from .models import Case, overdue_limit_in_words
 
 #: Who may see the dashboard: anyone who may read the cases (every staff role).

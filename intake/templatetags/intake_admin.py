@@ -1,6 +1,6 @@
 """Words for the staff screens: waiting times, answers in plain language, red flags.
 
-The admin (intake/admin.py) imports these helpers for its list columns and its
+The admin (intake/admin/) imports these helpers for its list columns and its
 case page; templates use the same ones as filters and tags, so a case reads
 the same wherever staff see it.
 """

@@ -17,12 +17,13 @@ from fhir.resources.questionnaire import Questionnaire
 from pypdf import PdfReader
 
 from audit.models import AuditEntry
-from intake import summary_pdf, triage
-from intake.case_csv import age_band, csv_safe
+from intake import triage
+from intake.exports import pdf
+from intake.exports.csv import age_band, csv_safe
+from intake.exports.pdf import MISSING_GLYPH
+from intake.exports.summary import CLINICAL_LABELS, clinical_answer
 from intake.roles import CLINICIAN, FRONT_DESK, ensure_staff_roles
 from intake.services import case_add_note, case_assign
-from intake.summary import CLINICAL_LABELS, clinical_answer
-from intake.summary_pdf import MISSING_GLYPH
 from intake.templatetags.intake_admin import symptom_questions
 from tests.factories import CaseFactory, PatientFactory, UserFactory
 
@@ -478,13 +479,13 @@ def test_answers_from_an_older_questionnaire_still_print(clinician_client):
 @pytest.fixture
 def fresh_font_cache(monkeypatch, tmp_path):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    summary_pdf._font_cache_dir.cache_clear()
+    pdf._font_cache_dir.cache_clear()
     yield tmp_path
-    summary_pdf._font_cache_dir.cache_clear()
+    pdf._font_cache_dir.cache_clear()
 
 
 def test_font_cache_is_a_folder_only_this_user_can_write(fresh_font_cache):
-    folder = summary_pdf._font_cache_dir()
+    folder = pdf._font_cache_dir()
 
     assert folder.parent == fresh_font_cache
     assert folder.stat().st_mode & 0o777 == 0o700
@@ -495,7 +496,7 @@ def test_font_cache_writable_by_others_is_never_used(fresh_font_cache):
     shared.mkdir()
     shared.chmod(0o777)
 
-    folder = summary_pdf._font_cache_dir()
+    folder = pdf._font_cache_dir()
 
     assert folder != shared
     assert folder.stat().st_mode & 0o777 == 0o700

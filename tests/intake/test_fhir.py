@@ -17,7 +17,7 @@ from fhir.resources.bundle import Bundle
 from fhir.resources.questionnaire import Questionnaire
 
 from audit.models import AuditEntry
-from intake import fhir
+from intake.exports import fhir
 from intake.forms import STEPS
 from intake.roles import CLINICIAN, FRONT_DESK, ensure_staff_roles
 from intake.services import case_correct_answer

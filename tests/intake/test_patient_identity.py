@@ -111,7 +111,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
 
 
 def test_the_fhir_answers_are_the_details_typed_on_that_case():
-    from intake import fhir
+    from intake.exports import fhir
 
     earlier = submit()
     newer = submit(first_name="Zoe")

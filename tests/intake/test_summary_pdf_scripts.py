@@ -27,9 +27,9 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from pypdf import PdfReader
 
+from intake.exports.pdf import MISSING_GLYPH
 from intake.roles import CLINICIAN, ensure_staff_roles
 from intake.services import case_add_note, case_change_status
-from intake.summary_pdf import MISSING_GLYPH
 from tests.factories import CaseFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import AuditEntry
 from audit.services import audit_record
-from intake.exports import patient_record
+from intake.exports.patient_record import patient_record
 from intake.models import Patient
 
 

@@ -22,12 +22,12 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import list_details
 
+from ..models import Case
 from . import fhir
-from .case_csv import cases_for_csv, csv_lines
-from .export_views import PERM_VIEW_CASE, audit_export, fhir_json_response
-from .models import Case
+from .csv import cases_for_csv, csv_lines
+from .pdf import PAPER_SIZES, summary_pdf
 from .summary import case_summary
-from .summary_pdf import PAPER_SIZES, summary_pdf
+from .views import PERM_VIEW_CASE, audit_export, fhir_json_response
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:

@@ -16,8 +16,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import triage
-from .models import Case
+from .. import triage
+from ..models import Case
 
 #: A cell starting with one of these is a formula to Excel, LibreOffice and
 #: Google Sheets (OWASP "CSV injection"), including the full-width forms.

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 
-from .models import Case, CaseEvent, Patient
+from ..models import Case, CaseEvent, Patient
 
 
 def patient_record(patient_id: int) -> dict:

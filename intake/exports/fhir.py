@@ -31,9 +31,9 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from . import triage
-from .forms import CONDITIONAL_QUESTIONS, STEPS, DatePartsField, is_asked
-from .models import Case, CaseEvent, Patient
+from .. import triage
+from ..forms import CONDITIONAL_QUESTIONS, STEPS, DatePartsField, is_asked
+from ..models import Case, CaseEvent, Patient
 from .summary import CLINICAL_LABELS
 
 logger = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET
 from audit.models import AuditEntry
 from audit.services import audit_record
 
+from ..models import Case
 from . import fhir
-from .models import Case
 
 PERM_VIEW_CASE = "intake.view_case"
 REFERENCE_MAX_LENGTH = Case._meta.get_field("reference").max_length

@@ -5,7 +5,7 @@ reading a summary on paper wants the clinical terms instead ("saddle
 anaesthesia: yes", "onset over days", "pain 7/10"). This module holds that
 wording, keyed by the SPEC's answer codes, and builds one ``CaseSummary`` that
 both the HTML page (``templates/admin/intake/case/summary.html``) and the PDF
-(``intake/summary_pdf.py``) render, so paper and screen never disagree.
+(``intake/exports/pdf.py``) render, so paper and screen never disagree.
 """
 
 import datetime
@@ -19,10 +19,10 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
-from . import triage
-from .forms import STEPS, is_asked
-from .models import Case
-from .templatetags.intake_admin import (
+from .. import triage
+from ..forms import STEPS, is_asked
+from ..models import Case
+from ..templatetags.intake_admin import (
     DETAILS_STEP,
     answer_in_words,
     flags_raised_by_answer,
