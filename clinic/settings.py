@@ -240,6 +240,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = not DEBUG
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
+# "26 Nov 2026, 14:05" on every staff page, Django's own admin pages included.
+FORMAT_MODULE_PATH = ["clinic.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext as _
 
+from clinic.formats.en import formats as english_formats
 from intake import triage
 from intake.forms import STEPS, QuestionnaireStepForm, is_asked
 from intake.models import Case, overdue_limit_in_words
@@ -77,9 +78,10 @@ def symptoms_began(day: datetime.date | None, today: datetime.date | None = None
 
 
 #: The one way staff pages write a moment ("26 Nov 2026, 14:05") and a day
-#: ("26 Nov 2026"): the case page, its timeline and the queue all use these.
-STAFF_DATETIME_FORMAT = "j M Y, H:i"
-STAFF_DATE_FORMAT = "j M Y"
+#: ("26 Nov 2026"): the case page, its timeline and the queue all use these,
+#: and Django's own admin pages through FORMAT_MODULE_PATH (clinic/formats/).
+STAFF_DATETIME_FORMAT = english_formats.DATETIME_FORMAT
+STAFF_DATE_FORMAT = english_formats.DATE_FORMAT
 
 
 def clinic_time(moment: datetime.datetime) -> datetime.datetime:

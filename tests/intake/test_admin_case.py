@@ -674,6 +674,22 @@ def test_patient_pages_use_the_same_format(superuser_client, settings, time_zone
         assert "a.m." not in html and "p.m." not in html, url
 
 
+@pytest.mark.parametrize("time_zone", ["UTC", "America/Los_Angeles"])
+def test_django_and_package_admin_pages_use_the_same_format(
+    superuser_client, settings, time_zone
+):
+    """The audit log (and any admin page Django formats itself) reads like ours."""
+    settings.TIME_ZONE = time_zone
+    with time_machine.travel(NOW - datetime.timedelta(minutes=40), tick=False):
+        superuser_client.get(reverse("admin:intake_patient_changelist"))  # an audited view
+        response = superuser_client.get(reverse("admin:audit_auditentry_changelist"))
+    expected = {"UTC": "2 Mar 2026, 13:20", "America/Los_Angeles": "2 Mar 2026, 05:20"}[time_zone]
+    assert response.status_code == 200, response
+    html = response.content.decode()
+    assert expected in html
+    assert "a.m." not in html and "p.m." not in html
+
+
 def test_language_is_in_words_not_a_code(superuser_client):
     english = CaseFactory()
     spanish = CaseFactory(language="es")
