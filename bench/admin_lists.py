@@ -16,7 +16,6 @@ shown, and EXPLAIN (ANALYZE, BUFFERS) of the main list queries.
 """
 
 import re
-import tempfile
 import time
 from contextlib import contextmanager
 
@@ -120,9 +119,7 @@ def run(small: str, large: str, rounds: int, warmup: int) -> int:
     from django.db import connections
 
     sizes = {}
-    base = connections["default"]
-    wrappers = {small: base}
-    wrappers[large] = type(base)({**base.settings_dict, "NAME": large}, alias="default")
+    wrappers = common.two_size_connections(small, large)
     clients = {}
     for name, wrapper in wrappers.items():
         connections["default"] = wrapper
@@ -233,14 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     args = common.two_sizes_arguments(
         __doc__, argv, rounds=40, rounds_help="measured requests per page", warmup=5
     )
-
-    common.heading(f"Admin list pages: {args.small} and {args.large}")
-    print(common.machine_description())
-    with tempfile.TemporaryDirectory(prefix="clinic-bench-static-") as static_root:
-        common.collect_static(static_root, args.small)
-        common.use_environment(common.production_env(args.small, static_root=static_root))
-        failures = run(args.small, args.large, args.rounds, args.warmup)
-    raise SystemExit(1 if failures else 0)
+    common.run_at_two_sizes("Admin list pages", run, args)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -239,3 +240,38 @@ def two_sizes_arguments(
                 f"{name} does not exist: run bench.seed first (see docs/performance.md)"
             )
     return args
+
+
+def two_size_connections(small: str, large: str) -> dict:
+    """Django's default connection for ``small`` and a copy of it for ``large``.
+
+    A benchmark switches between them by assigning ``connections["default"]``.
+    """
+    from django.db import connections
+
+    base = connections["default"]
+    return {
+        small: base,
+        large: type(base)({**base.settings_dict, "NAME": large}, alias="default"),
+    }
+
+
+def run_at_two_sizes(
+    title: str, run, args: argparse.Namespace, *, static: bool = True, speed: bool = False
+) -> None:
+    """Serve the app's settings for production over the small database and ``run`` it.
+
+    ``run(small, large, rounds, warmup)`` returns its number of failures, the
+    exit status. ``static``: collect static files first (pages that render
+    them); ``speed``: print how fast this machine runs plain Python too.
+    """
+    heading(f"{title}: {args.small} and {args.large}")
+    print(machine_description())
+    if speed:
+        print(python_speed())
+    with tempfile.TemporaryDirectory(prefix="clinic-bench-static-") as static_root:
+        if static:
+            collect_static(static_root, args.small)
+        use_environment(production_env(args.small, static_root=static_root))
+        failures = run(args.small, args.large, args.rounds, args.warmup)
+    raise SystemExit(1 if failures else 0)

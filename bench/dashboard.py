@@ -19,7 +19,6 @@ The seeded database holds about 500 cases a day, so the 12-week window holds
 about 42,000 cases at 1,000,000 (and every case at 1,000).
 """
 
-import tempfile
 import time
 
 from . import common
@@ -38,9 +37,7 @@ def run(small: str, large: str, rounds: int, warmup: int) -> int:
 
     from intake.dashboard import clinic_dashboard
 
-    base = connections["default"]
-    wrappers = {small: base}
-    wrappers[large] = type(base)({**base.settings_dict, "NAME": large}, alias="default")
+    wrappers = common.two_size_connections(small, large)
     clients, sizes, window, open_cases = {}, {}, {}, {}
     for name, wrapper in wrappers.items():
         connections["default"] = wrapper
@@ -128,14 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     args = common.two_sizes_arguments(
         __doc__, argv, rounds=30, rounds_help="measured requests per page", warmup=3
     )
-
-    common.heading(f"Clinic dashboard: {args.small} and {args.large}")
-    print(common.machine_description())
-    with tempfile.TemporaryDirectory(prefix="clinic-bench-static-") as static_root:
-        common.collect_static(static_root, args.small)
-        common.use_environment(common.production_env(args.small, static_root=static_root))
-        failures = run(args.small, args.large, args.rounds, args.warmup)
-    raise SystemExit(1 if failures else 0)
+    common.run_at_two_sizes("Clinic dashboard", run, args)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ with the number of *queued* cases (the seeded 1,000,000-case database queues
 about 5,000, a far longer queue than a clinic's), never with the closed ones.
 """
 
-import tempfile
 import time
 
 from . import common
@@ -50,9 +49,7 @@ def run(small: str, large: str, rounds: int, warmup: int) -> int:
     from intake.models import Case
     from intake.selectors import red_flag_queue_state
 
-    base = connections["default"]
-    wrappers = {small: base}
-    wrappers[large] = type(base)({**base.settings_dict, "NAME": large}, alias="default")
+    wrappers = common.two_size_connections(small, large)
     clients, etags, sizes, queued = {}, {}, {}, {}
     for name, wrapper in wrappers.items():
         connections["default"] = wrapper
@@ -142,15 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     args = common.two_sizes_arguments(
         __doc__, argv, rounds=300, rounds_help="measured polls of each kind", warmup=20
     )
-
-    common.heading(f"Live-queue endpoint: {args.small} and {args.large}")
-    print(common.machine_description())
-    print(common.python_speed())
-    # A poll renders no page, so no static files are collected (an empty folder).
-    with tempfile.TemporaryDirectory(prefix="clinic-bench-static-") as static_root:
-        common.use_environment(common.production_env(args.small, static_root=static_root))
-        failures = run(args.small, args.large, args.rounds, args.warmup)
-    raise SystemExit(1 if failures else 0)
+    common.run_at_two_sizes("Live-queue endpoint", run, args, static=False, speed=True)
 
 
 if __name__ == "__main__":

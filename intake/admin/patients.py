@@ -16,8 +16,8 @@ from .common import (
 )
 
 
-class PatientCaseInline(CaseColumnsMixin, admin.TabularInline):
-    """The patient's cases, newest first, each linking to its case page."""
+class PatientCaseInline(ReadOnlyAdminMixin, CaseColumnsMixin, admin.TabularInline):
+    """The patient's cases, newest first, each linking to its case page; read-only."""
 
     model = Case
     fields = (
@@ -42,18 +42,6 @@ class PatientCaseInline(CaseColumnsMixin, admin.TabularInline):
     @admin.display(description=_("submitted"))
     def submitted_when(self, case: Case) -> str:
         return staff_datetime(case.submitted_at)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        """Cases come only from the questionnaire."""
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        """Read-only: cases change through the case page's services."""
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        """Cases are never deleted."""
-        return False
 
 
 @admin.register(Patient)
