@@ -675,9 +675,7 @@ def test_patient_pages_use_the_same_format(superuser_client, settings, time_zone
 
 
 @pytest.mark.parametrize("time_zone", ["UTC", "America/Los_Angeles"])
-def test_django_and_package_admin_pages_use_the_same_format(
-    superuser_client, settings, time_zone
-):
+def test_django_and_package_admin_pages_use_the_same_format(superuser_client, settings, time_zone):
     """The audit log (and any admin page Django formats itself) reads like ours."""
     settings.TIME_ZONE = time_zone
     with time_machine.travel(NOW - datetime.timedelta(minutes=40), tick=False):
