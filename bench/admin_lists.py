@@ -28,8 +28,10 @@ PATIENTS_URL = "/admin/intake/patient/"
 PAGES = (("red-flag queue", QUEUE_URL), ("all cases", CASES_URL), ("patients", PATIENTS_URL))
 BENCH_USERNAME = "bench-clinician"
 
-# Targets from the issue.
-MAX_QUERIES = 10
+# Targets from the issue. Its limit was 10 statements; a page that writes its
+# audit entry also reads the audit log's newest hash to chain it to (issue 18,
+# finding 5), so 11 (tests/intake/test_query_counts.py says the same).
+MAX_QUERIES = 11
 QUEUE_GROWTH_LIMIT = 1.5
 CASES_LIST_LIMIT_MS = 300.0
 

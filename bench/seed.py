@@ -176,6 +176,12 @@ STAFF_COUNT = 12
 TIER_MIX = (("emergency", 0.02), ("urgent", 0.08), ("soon", 0.35), ("routine", 0.55))
 #: Share of the newest cases that are still being handled (the rest are closed).
 RECENT_SHARE = 0.10
+#: The newest cases are this many open emergency or urgent ones, so the
+#: red-flag queue's first page (25 rows) is full at every size and the
+#: benchmarks compare the same page at 1,000 and 1,000,000 cases, not a page of
+#: one row with a page of 25 (a 1,000-case database otherwise queues about 5).
+QUEUE_FILL = 30
+QUEUE_STATUSES = ("new", "in_review", "contacted")
 OPEN_IN_RECENT = (
     ("new", 0.20),
     ("in_review", 0.15),
@@ -615,7 +621,12 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                         patient_born[patient_of_case[index]], submitted.astimezone(zone).date()
                     )
                     buckets = bands[age_band(age)]
-                    template = rng.choice(buckets[rng.choices(tier_names, tier_weights)[0]])
+                    fills_queue = index >= cases - QUEUE_FILL
+                    if fills_queue:
+                        tier = rng.choices(("emergency", "urgent"), (1, 4))[0]
+                    else:
+                        tier = rng.choices(tier_names, tier_weights)[0]
+                    template = rng.choice(buckets[tier])
                     while True:
                         reference = "C-" + "".join(
                             rng.choices(REFERENCE_ALPHABET, k=REFERENCE_LENGTH)
@@ -623,7 +634,9 @@ def seed(database: str, cases: int, seed_value: int) -> dict[str, float]:
                         if reference not in references:
                             references.add(reference)
                             break
-                    if index >= recent_from:
+                    if fills_queue:
+                        status = rng.choice(QUEUE_STATUSES)
+                    elif index >= recent_from:
                         status = rng.choices(statuses, status_weights)[0]
                     else:
                         status = "closed"
