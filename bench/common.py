@@ -242,6 +242,18 @@ def two_sizes_arguments(
     return args
 
 
+class Targets:
+    """The "Targets" section of a benchmark's output: PASS or FAIL a line, failures counted."""
+
+    def __init__(self) -> None:
+        heading("Targets")
+        self.failures = 0
+
+    def check(self, ok: bool, text: str) -> None:
+        self.failures += not ok
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+
+
 def two_size_connections(small: str, large: str) -> dict:
     """Django's default connection for ``small`` and a copy of it for ``large``.
 

@@ -96,13 +96,8 @@ def run(small: str, large: str, rounds: int, warmup: int) -> int:
             common.heading(f"EXPLAIN at {sizes[large]:,} cases: {sql[:90]} ...")
             print(explain(wrappers[large], sql))
 
-    common.heading("Targets")
-    failures = 0
-
-    def verdict(ok: bool, text: str) -> None:
-        nonlocal failures
-        failures += not ok
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    targets = common.Targets()
+    verdict = targets.check
 
     for label, url in PAGES:
         counts = queries[(small, url)] | queries[(large, url)]
@@ -118,7 +113,7 @@ def run(small: str, large: str, rounds: int, warmup: int) -> int:
         )
     for wrapper in wrappers.values():
         wrapper.close()
-    return failures
+    return targets.failures
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -107,13 +107,8 @@ def run(small: str, large: str, rounds: int, warmup: int) -> int:
         common.heading(f"The state query at {sizes[name]:,} cases ({took * 1000:.2f} ms)")
         print(explain(wrapper, statement))
 
-    common.heading("Targets")
-    failures = 0
-
-    def verdict(ok: bool, text: str) -> None:
-        nonlocal failures
-        failures += not ok
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    targets = common.Targets()
+    verdict = targets.check
 
     for kind, _conditional in kinds:
         found = queries[(small, kind)] | queries[(large, kind)]
@@ -132,7 +127,7 @@ def run(small: str, large: str, rounds: int, warmup: int) -> int:
         )
     for wrapper in wrappers.values():
         wrapper.close()
-    return failures
+    return targets.failures
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -529,17 +529,12 @@ def main(argv: list[str] | None = None) -> None:
     summary = summarise(data, args.seconds, refusals_expected=args.restart_postgres)
     check = check_database(DATABASE, warmup["outcomes"] + data["outcomes"])
     print_report(summary, cpu, check, args.users, args.seconds)
-    failures = 0
     for line in restart_log:
         print(line)
     print(running)
 
-    common.heading("Targets")
-
-    def verdict(ok: bool, text: str) -> None:
-        nonlocal failures
-        failures += not ok
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    targets = common.Targets()
+    verdict = targets.check
 
     lost = check["lost (confirmed, not stored)"] + check["wrong reference shown"]
     half = sum(
@@ -578,7 +573,7 @@ def main(argv: list[str] | None = None) -> None:
         for name in ("gunicorn.log", "patients.log", "results.json"):
             shutil.copy(work / name, Path(args.keep_logs) / name)
     shutil.rmtree(work, ignore_errors=True)
-    raise SystemExit(1 if failures else 0)
+    raise SystemExit(1 if targets.failures else 0)
 
 
 if __name__ == "__main__":
