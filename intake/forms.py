@@ -15,6 +15,7 @@ from babel.dates import get_month_names
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.forms.boundfield import BoundField
+from django.forms.forms import DeclarativeFieldsMetaclass
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import lazy
@@ -255,31 +256,59 @@ def _character_count_texts(language: str | None) -> dict[str, str]:
     }
 
 
-class FixedChoicesMixin:
-    """For choice fields whose choices are fixed when the form class is written.
+def _shallow_copy(thing):
+    """A copy sharing every attribute: ``copy.copy`` without its slower, general protocol."""
+    copied = object.__new__(type(thing))
+    copied.__dict__ = thing.__dict__.copy()
+    return copied
 
-    Django gives every form it makes its own copy of each field, choices
-    included, so that one form can change its fields without touching the
-    others. Copying the questionnaire's choices (lists of translatable labels)
-    was most of the cost of making a step's form, on every page. Nothing
-    changes these choices in place, and setting new ones replaces the list, so
-    every copy of the field shares the one list of choices.
+
+def _copy_widget(widget: forms.Widget) -> forms.Widget:
+    """A widget's own copy as Django's ``Widget.__deepcopy__`` makes it, choices shared."""
+    copied = _shallow_copy(widget)
+    copied.attrs = widget.attrs.copy()
+    if isinstance(widget, forms.MultiWidget):
+        copied.widgets = [_copy_widget(part) for part in widget.widgets]
+    return copied
+
+
+def _copy_field(field: forms.Field) -> forms.Field:
+    """A field's own copy as Django's ``Field.__deepcopy__`` makes it, choices shared."""
+    copied = _shallow_copy(field)
+    copied.widget = _copy_widget(field.widget)
+    copied.error_messages = field.error_messages.copy()
+    copied.validators = field.validators[:]
+    return copied
+
+
+class StepFields(dict):
+    """A step form's declared fields, copied quickly for each form made.
+
+    Django gives every form it makes its own deep copy of each field (and its
+    widget), so that one form can change its fields without touching the
+    others. On every page of the questionnaire that copy, mostly of the lists
+    of translatable choices and through ``copy``'s general protocol, was a
+    large part of the cost of the page (docs/performance.md, section 6). Each
+    form still gets its own fields, widgets, attributes, error messages and
+    validators; only the choices are shared. Nothing changes a list of choices
+    in place, and setting new choices on a field replaces its list.
     """
 
     def __deepcopy__(self, memo):
-        return forms.Field.__deepcopy__(self, memo)
+        return {name: _copy_field(field) for name, field in self.items()}
 
 
-class FixedChoiceField(FixedChoicesMixin, forms.ChoiceField):
-    pass
+class StepFormMetaclass(DeclarativeFieldsMetaclass):
+    """Django's metaclass for forms, with the declared fields kept as ``StepFields``."""
 
-
-class FixedTypedChoiceField(FixedChoicesMixin, forms.TypedChoiceField):
-    pass
+    def __new__(mcs, name, bases, attrs):
+        new_class = super().__new__(mcs, name, bases, attrs)
+        new_class.base_fields = StepFields(new_class.base_fields)
+        return new_class
 
 
 def yes_no_field(label, help_text="", *, unsure=False, red_flag=False, choices=None):
-    return FixedChoiceField(
+    return forms.ChoiceField(
         label=label,
         help_text=help_text,
         choices=choices or (YES_NO_UNSURE if unsure else YES_NO),
@@ -318,7 +347,7 @@ class QuestionBoundField(BoundField):
         return f"{classes} d-none".strip()
 
 
-class QuestionnaireStepForm(forms.Form):
+class QuestionnaireStepForm(forms.Form, metaclass=StepFormMetaclass):
     """Shared behaviour: crispy rendering inside our own <form>, and clean JSON answers.
 
     ``date_of_birth`` is the patient's, from the first step, when the page is
@@ -577,19 +606,19 @@ class LegsForm(QuestionnaireStepForm):
         _("For example, your knee gave way and you nearly fell or did fall."),
         unsure=True,
     )
-    weak_side = FixedChoiceField(
+    weak_side = forms.ChoiceField(
         label=_("Which leg feels weak?"),
         choices=WEAK_SIDE_CHOICES,
         widget=forms.RadioSelect,
         error_messages={"required": REQUIRED_MESSAGE},
     )
-    weakness_onset = FixedChoiceField(
+    weakness_onset = forms.ChoiceField(
         label=_("How fast did the weakness come on?"),
         choices=ONSET_CHOICES,
         widget=forms.RadioSelect,
         required=False,
     )
-    weakness_trend = FixedChoiceField(
+    weakness_trend = forms.ChoiceField(
         label=_("Is the weakness changing?"),
         choices=TREND_CHOICES,
         widget=forms.RadioSelect,
@@ -608,7 +637,7 @@ class LegsForm(QuestionnaireStepForm):
             "invalid": _("Please enter a real date. Your best guess is fine."),
         },
     )
-    falls = FixedChoiceField(
+    falls = forms.ChoiceField(
         label=_("Have you fallen because a leg gave way?"),
         choices=YES_NO,
         widget=forms.RadioSelect,
@@ -665,7 +694,7 @@ PAIN_SCORE_CHOICES = [(str(n), str(n)) for n in range(11)]
 
 class PainForm(QuestionnaireStepForm):
     back_pain = yes_no_field(_("Do you have pain in your lower back?"))
-    pain_pattern = FixedChoiceField(
+    pain_pattern = forms.ChoiceField(
         label=_("Where does your leg pain go?"),
         help_text=_("Choose the one that fits best."),
         choices=PAIN_PATTERN_CHOICES,
@@ -679,7 +708,7 @@ class PainForm(QuestionnaireStepForm):
         ),
         _("Pain that goes down one leg only is not this."),
     )
-    pain_score = FixedTypedChoiceField(
+    pain_score = forms.TypedChoiceField(
         label=_("How bad was your worst pain in the last week?"),
         # The words at the two ends are drawn under the scale for the eye; the
         # sentence after them describes the scale to a screen reader.
