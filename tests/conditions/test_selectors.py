@@ -8,6 +8,8 @@ from conditions.selectors import (
     MAX_SUGGESTED_CONDITIONS,
     condition_match_count,
     conditions_for_answers,
+    listed_conditions,
+    listed_conditions_now,
     published_conditions_by_group,
 )
 from tests.conditions.factories import ConditionFactory
@@ -212,3 +214,33 @@ def test_topic_links_tag_for_the_confirmation_and_case_pages():
     assert 'href="/conditions/lumbar-disc-herniation/"' in staff_html
     assert "Topics to discuss" not in staff_html
     assert render_condition_topics(calm_answers()).strip() == ""
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_statement_built_once_reads_what_the_query_reads(language):
+    from django.utils import translation
+
+    ConditionFactory(slug="no-spanish-yet", title_es="")  # not complete in Spanish
+    with translation.override(language):
+        expected = [
+            (c.pk, c.title, c.has_translation("es"), c.content_language)
+            for c in listed_conditions()
+        ]
+        read = [
+            (c.pk, c.title, c.has_translation("es"), c.content_language)
+            for c in listed_conditions_now()
+        ]
+    assert read == expected
+    assert "no-spanish-yet" in [c.slug for c in listed_conditions_now()]
+    assert {flag for _pk, _title, flag, _content in read} == {True, False}
+
+
+def test_a_page_withdrawn_or_changed_is_read_fresh_at_once():
+    page = ConditionFactory(slug="soon-withdrawn", related_codes=["falls"], sort_order=0)
+    assert "soon-withdrawn" in slugs({"falls": "yes"})  # the statement is built now
+
+    Condition.objects.filter(pk=page.pk).update(title="Changed title")
+    assert "Changed title" in [c.title for c in conditions_for_answers({"falls": "yes"})]
+
+    Condition.objects.filter(pk=page.pk).update(is_published=False)
+    assert "soon-withdrawn" not in slugs({"falls": "yes"})
