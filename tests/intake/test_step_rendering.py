@@ -94,3 +94,44 @@ def test_cached_page_parts_follow_the_language_of_each_request(client, path):
     if path == "/intake/":
         assert "Busque atención de emergencia ahora" not in page
         assert "Please get emergency care now" in page  # the hidden live advice
+
+
+#: The template loop the "Check your answers" rows were written with before
+#: ``{% check_answer_rows %}``: the tag must give the same page.
+CHECK_ROWS_AS_TEMPLATE = Template(
+    """{% load i18n %}{% translate "Change" as change %}{% for row in section.answers %}"""
+    """<div class="check-answers-row border-bottom py-2">\n"""
+    """<dt class="fw-normal text-body-secondary">{{ row.question }}</dt>\n"""
+    """<dd class="fw-bold mb-1 check-answer{% if row.code == "phone" %} text-nowrap{% endif %}">"""
+    """{{ row.answer }}</dd>\n"""
+    """<dd class="mb-0"><a href="{{ row.change_url }}">{{ change }}"""
+    """<span class="visually-hidden"> {{ row.question }}</span></a></dd>\n</div>"""
+    """{% if not forloop.last %}\n{% endif %}{% endfor %}"""
+)
+CHECK_ROWS = Template("{% load questionnaire %}{% check_answer_rows section %}")
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_check_page_rows_are_what_the_template_loop_gave_and_escape_the_answers(language):
+    from django.utils.html import format_html
+
+    from intake.answer_review import ReviewedAnswer, ReviewedSection
+
+    section = ReviewedSection(
+        "about",
+        "About you",
+        [
+            ReviewedAnswer(
+                "first_name", "First name", '<script>alert("x")</script> & Co', "/a?b=1&c=2"
+            ),
+            ReviewedAnswer("phone", "Phone number", "555 0100", "/intake/about/#div_id_phone"),
+            ReviewedAnswer("pain_score", format_html("Pain <b>{}</b>", "now"), "7", "/p"),
+        ],
+    )
+    with translation.override(language):
+        ours = CHECK_ROWS.render(Context({"section": section}))
+        expected = CHECK_ROWS_AS_TEMPLATE.render(Context({"section": section}))
+    assert ours == expected
+    assert "<script>" not in ours and "&lt;script&gt;" in ours
+    assert "Pain <b>now</b>" in ours  # a label that is already HTML is not escaped twice
+    assert 'check-answer text-nowrap">555 0100' in ours
