@@ -17,6 +17,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
+from clinic.rows import write_fields
+
 from . import triage
 from .models import Case, CaseEvent, IntakeDraft, Patient, RateLimitCounter, age_in_years
 
@@ -598,13 +600,8 @@ def draft_save_step(
     if draft.answers_checked_on != timezone.localdate():
         draft.answers_checked_on = None  # some were checked on another day
     draft.updated_at = timezone.now()
-    # One UPDATE without Model.save()'s bookkeeping: this runs on every step.
-    IntakeDraft.objects.filter(pk=draft.pk).update(
-        data=draft.data,
-        answers=draft.answers,
-        answers_checked_on=draft.answers_checked_on,
-        updated_at=draft.updated_at,
-    )
+    # One written-out UPDATE, as QuerySet.update() would send: this runs on every step.
+    write_fields(draft, ["data", "answers", "answers_checked_on", "updated_at"])
 
 
 def draft_link_early_case(*, draft: IntakeDraft, case: Case) -> None:
@@ -625,9 +622,7 @@ def draft_mark_submitted(*, draft: IntakeDraft, case: Case) -> None:
     draft.answers = {}
     draft.answers_checked_on = None
     draft.updated_at = timezone.now()
-    IntakeDraft.objects.filter(pk=draft.pk).update(
-        case=case, data={}, answers={}, answers_checked_on=None, updated_at=draft.updated_at
-    )
+    write_fields(draft, ["case", "data", "answers", "answers_checked_on", "updated_at"])
 
 
 def draft_delete(*, draft: IntakeDraft) -> None:

@@ -1,0 +1,70 @@
+"""One row read or written with written-out SQL, for the few statements every patient runs.
+
+Each page of the questionnaire reads the patient's draft, and each answer
+saves it. Through the ORM, building those statements cost more CPU than
+running them (docs/performance.md, section 6). These helpers keep the ORM's
+meaning, only skipping the building:
+
+* ``read_one`` selects every column of a model, converts each value exactly
+  as the ORM does (the database backend's converters, then the field's own,
+  such as JSON), and returns a model instance (``Model.from_db``), as a
+  queryset would;
+* ``write_fields`` updates some fields of one row by primary key, each value
+  prepared by its field (``get_db_prep_value``) as ``QuerySet.update`` does.
+  Like ``QuerySet.update`` it sends no signals and runs no ``save()``.
+
+Both go through Django's database cursor, so transactions, query logging
+and execute wrappers (such as the tests' statement counters) see them.
+"""
+
+from django.db import connections, models, router
+
+
+def read_one(model: type[models.Model], where: str, params: list) -> models.Model | None:
+    """The one row of ``model`` matching ``where`` (SQL with %s placeholders), or None.
+
+    ``where`` must match at most one row (a unique column); a second row is ignored.
+    """
+    alias = router.db_for_read(model)
+    connection = connections[alias]
+    fields = model._meta.concrete_fields
+    table = model._meta.db_table
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    sql = f"SELECT {columns} FROM {connection.ops.quote_name(table)} WHERE {where}"  # noqa: S608 - names from the model, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for field, value in zip(fields, row, strict=True):
+        column = field.get_col(table)
+        for convert in (
+            *connection.ops.get_db_converters(column),
+            *field.get_db_converters(connection),
+        ):
+            value = convert(value, column, connection)
+        values.append(value)
+    return model.from_db(alias, [field.attname for field in fields], values)
+
+
+def write_fields(instance: models.Model, names: list[str]) -> int:
+    """Store the ``names`` fields of ``instance`` in its row; how many rows changed (0 or 1)."""
+    model = type(instance)
+    connection = connections[router.db_for_write(model, instance=instance)]
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    for name in names:
+        field = model._meta.get_field(name)
+        assignments.append(f"{quote(field.column)} = %s")
+        params.append(
+            field.get_db_prep_value(getattr(instance, field.attname), connection, prepared=False)
+        )
+    pk = model._meta.pk
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608 - names from the model, values as parameters
+        f"WHERE {quote(pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, pk.get_db_prep_value(instance.pk, connection)])
+        return cursor.rowcount

@@ -1,0 +1,83 @@
+"""clinic.rows: one row read or written with written-out SQL, exactly as the ORM would."""
+
+import datetime
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from clinic.rows import read_one, write_fields
+from intake.models import IntakeDraft
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = [field.attname for field in IntakeDraft._meta.concrete_fields]
+
+
+def as_orm_reads(draft: IntakeDraft) -> dict:
+    return {name: getattr(draft, name) for name in FIELDS}
+
+
+def make_draft(**changes) -> IntakeDraft:
+    values = {
+        "token_hash": "a" * 64,
+        "data": {"about": {"first_name": "Test Ñandú 名前", "note": 'quotes " and \\ slash'}},
+        "answers": {"about": {"first_name": "Test"}, "legs": None, "pain": {"pain_score": 7}},
+        "answers_checked_on": datetime.date(2026, 11, 26),
+    }
+    values.update(changes)
+    return IntakeDraft.objects.create(**values)
+
+
+def test_a_row_reads_as_the_orm_reads_it_every_type():
+    case = CaseFactory()
+    draft = make_draft(case=case)
+
+    read = read_one(IntakeDraft, "token_hash = %s", ["a" * 64])
+
+    assert type(read) is IntakeDraft
+    assert as_orm_reads(read) == as_orm_reads(IntakeDraft.objects.get(pk=draft.pk))
+    assert isinstance(read.submission_token, uuid.UUID)
+    assert timezone.is_aware(read.updated_at)
+    assert read.case_id == case.pk
+    assert not read._state.adding and read._state.db == "default"
+
+
+def test_nulls_and_missing_rows():
+    draft = make_draft(answers_checked_on=None)
+    read = read_one(IntakeDraft, "id = %s", [draft.pk])
+    assert read.answers_checked_on is None and read.case_id is None
+    assert read_one(IntakeDraft, "token_hash = %s", ["b" * 64]) is None
+
+
+def test_fields_written_read_back_as_set_and_nothing_else_changes():
+    draft = make_draft()
+    untouched = make_draft(token_hash="c" * 64)
+    case = CaseFactory()
+    draft.data = {"legs": {"leg_gives_way": "yes"}, "about": {"phone": "555 0100"}}
+    draft.answers_checked_on = None
+    draft.case = case
+    draft.updated_at = timezone.now() + datetime.timedelta(minutes=5)
+    draft.token_hash = "not written"
+
+    with CaptureQueriesContext(connection) as statements:
+        changed = write_fields(draft, ["data", "answers_checked_on", "case", "updated_at"])
+
+    assert changed == 1
+    assert len(statements) == 1 and statements[0]["sql"].startswith("UPDATE")
+    stored = IntakeDraft.objects.get(pk=draft.pk)
+    assert stored.data == draft.data
+    assert stored.answers_checked_on is None
+    assert stored.case_id == case.pk
+    assert stored.updated_at == draft.updated_at
+    assert stored.token_hash == "a" * 64
+    assert as_orm_reads(IntakeDraft.objects.get(pk=untouched.pk)) == as_orm_reads(untouched)
+
+
+def test_writing_a_row_that_is_gone_changes_nothing():
+    draft = make_draft()
+    IntakeDraft.objects.filter(pk=draft.pk).delete()
+    assert write_fields(draft, ["data"]) == 0
