@@ -47,17 +47,16 @@ def submitted_case_for_token(raw_token: str | None) -> Case | None:
     """The case this browser's questionnaire became, if its draft is known and not expired.
 
     The confirmation page's read: the draft and its case in one statement,
-    written out (``raw``), which skips building the query.
+    written out like ``draft_for_token``'s.
     """
     token_hash = _draft_token_hash(raw_token)
     if token_hash is None:
         return None
-    cases = Case.objects.raw(
-        "SELECT c.* FROM intake_case c JOIN intake_intakedraft d ON d.case_id = c.id "
-        "WHERE d.token_hash = %s AND d.updated_at >= %s",
+    return read_one(
+        Case,
+        "id = (SELECT case_id FROM intake_intakedraft WHERE token_hash = %s AND updated_at >= %s)",
         [token_hash, _draft_cutoff()],
     )
-    return next(iter(cases), None)
 
 
 def cases_past_retention(*, now: datetime.datetime, retention_days: int):

@@ -6,6 +6,7 @@ information sits behind a guessable URL, and a closed browser can resume.
 """
 
 import datetime
+import functools
 import logging
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -65,8 +66,25 @@ RETURN_TO_CHECK = "check"
 
 def _step_url(step: Step, *, returning: bool = False) -> str:
     """A step's own address (the first step's too: ``/intake/`` itself resumes)."""
-    url = reverse("intake:step", kwargs={"step": step.slug})
+    url = _step_path(step.slug, get_script_prefix())
     return f"{url}?return={RETURN_TO_CHECK}" if returning else url
+
+
+@functools.cache
+def _step_path(slug: str, script_prefix: str) -> str:
+    """``reverse()`` once per step (and prefix): every questionnaire request needs one."""
+    return reverse("intake:step", kwargs={"step": slug})
+
+
+@functools.cache
+def _conditional_questions(slug: str) -> dict[str, list]:
+    """Which questions on a step are asked only for some earlier answers, for the page's script."""
+    fields = STEP_BY_SLUG[slug].form_class.base_fields
+    return {
+        code: [rule.controller, list(rule.asked_for)]
+        for code, rule in CONDITIONAL_QUESTIONS.items()
+        if code in fields
+    }
 
 
 def _returning_to_check(request) -> bool:
@@ -237,12 +255,7 @@ def _render_step(
         "emergency_conditions": triage.emergency_conditions_for_step(
             answers, frozenset(step.form_class.base_fields)
         ),
-        # Which questions on this page are asked only for some earlier answers.
-        "conditional_questions": {
-            code: [rule.controller, list(rule.asked_for)]
-            for code, rule in CONDITIONAL_QUESTIONS.items()
-            if code in step.form_class.base_fields
-        },
+        "conditional_questions": _conditional_questions(step.slug),
         # Only when /intake/ brought a returning patient back to where they left off.
         "resumed": (
             request.method == "GET"
