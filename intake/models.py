@@ -373,6 +373,10 @@ class IntakeDraft(models.Model):
     case = models.OneToOneField(
         Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    #: The personal link this questionnaire was opened from, if any (issue 21).
+    invitation = models.ForeignKey(
+        "Invitation", on_delete=models.SET_NULL, null=True, blank=True, related_name="drafts"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -495,3 +499,165 @@ class RedFlagCase(Case):
         proxy = True
         verbose_name = _("red-flag case")
         verbose_name_plural = _("red-flag queue")
+
+
+# Appointments and invitations (issue 21) ------------------------------------
+#
+# An appointment belongs to a patient record made or found when it is entered,
+# so the case sent through its personal link is tied to that record and to the
+# appointment without matching by name or phone. The link's random token is
+# stored only as a SHA-256, like a draft's.
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("booked")
+        CANCELLED = "cancelled", _("cancelled")
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("patient")
+    )
+    starts_at = models.DateTimeField(_("appointment"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.BOOKED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    created_at = models.DateTimeField(_("entered"), default=timezone.now, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["starts_at"], name="appointment_starts_at")]
+
+    def __str__(self) -> str:
+        return f"appointment {self.pk}"
+
+
+class Invitation(models.Model):
+    """The personal questionnaire link for one appointment, and what became of it."""
+
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.PROTECT,
+        related_name="invitation",
+        verbose_name=_("appointment"),
+    )
+    #: The link's token is an HMAC of this salt under the app's secret key, so
+    #: a reminder sent days later carries the same link without the token
+    #: being stored (``intake.invitations.invitation_token``); only its hash is.
+    token_salt = models.CharField(max_length=32, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    #: Where the link and its reminders go; at least one of the two.
+    email = models.EmailField(_("email"), blank=True)
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=10, default="en")
+    #: The link works until the end of the appointment's day (clinic time).
+    expires_at = models.DateTimeField(_("link valid until"))
+    opened_at = models.DateTimeField(_("first opened"), null=True, blank=True)
+    #: Wrong dates of birth typed on the link; at ``MAX_BIRTH_DATE_TRIES`` it locks.
+    failed_checks = models.PositiveSmallIntegerField(_("wrong dates of birth"), default=0)
+    locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
+    reminders_stopped_at = models.DateTimeField(_("reminders stopped"), null=True, blank=True)
+    case = models.OneToOneField(
+        Case,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitation",
+        verbose_name=_("case"),
+    )
+    finished_at = models.DateTimeField(_("questionnaire finished"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    #: Three wrong dates of birth lock the link (issue 21).
+    MAX_BIRTH_DATE_TRIES = 3
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(email="") | ~Q(mobile=""), name="invitation_has_an_address"
+            )
+        ]
+        indexes = [
+            # The reminder job's question: no case yet (a case made early at a
+            # warning sign stops reminders too), not stopped, not yet expired.
+            models.Index(
+                fields=["expires_at"],
+                name="invitation_waiting",
+                condition=Q(
+                    case__isnull=True,
+                    finished_at__isnull=True,
+                    reminders_stopped_at__isnull=True,
+                    locked_at__isnull=True,
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk}"
+
+    def usable(self, now: datetime.datetime | None = None) -> bool:
+        """Whether the link still opens the questionnaire."""
+        now = now or timezone.now()
+        return (
+            self.locked_at is None
+            and self.finished_at is None
+            and now < self.expires_at
+            and self.appointment.status == Appointment.Status.BOOKED
+        )
+
+
+class InvitationMessage(models.Model):
+    """One message about an invitation on one channel: the link, or a reminder."""
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("invitation")
+        REMINDER = "reminder", _("reminder")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("email")
+        SMS = "sms", _("text message")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("not yet sent")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("could not be sent")
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    #: For a reminder, how many hours before the appointment it is due; 0 for the invitation.
+    hours_before = models.PositiveSmallIntegerField(default=0)
+    #: Sent again by staff: the number of the resend (0 for the first).
+    resend_number = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            # Exactly one of each message, however often the job runs.
+            models.UniqueConstraint(
+                fields=["invitation", "kind", "channel", "hours_before", "resend_number"],
+                name="invitation_message_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.channel} ({self.state})"

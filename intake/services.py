@@ -172,8 +172,13 @@ def case_submit(
     submission_token: uuid.UUID,
     language: str = "en",
     early: bool = False,
+    patient: Patient | None = None,
 ) -> Case:
     """Store a finished questionnaire as a new case, exactly once per submission token.
+
+    ``patient``: the record the case belongs to when the clinic already knows
+    (a questionnaire opened from the patient's invitation); otherwise the
+    record is found or made from the details typed (``patient_get_or_create``).
 
     ``early``: the answers so far have just made an emergency, so the case is
     made now, before the patient finishes (SPEC "Patient-facing safety"); the
@@ -196,6 +201,7 @@ def case_submit(
                 language=language,
                 reference=reference,
                 early=early,
+                patient=patient,
             )
         except IntegrityError:
             # Nothing was stored. Sent before (a retry), or a parallel request
@@ -209,19 +215,22 @@ def case_submit(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _case_create(*, details, answers, submission_token, language, reference, early) -> Case:
+def _case_create(
+    *, details, answers, submission_token, language, reference, early, patient
+) -> Case:
     answers = answers_with_age(answers=answers, date_of_birth=details["date_of_birth"])
     assessment = triage.assess(answers_for_triage(answers))
     started = answers.get("symptoms_started")
     appointment = details.get("appointment_date")
     with transaction.atomic():
-        patient = patient_get_or_create(
-            first_name=details["first_name"],
-            last_name=details["last_name"],
-            date_of_birth=_as_date(details["date_of_birth"]),
-            phone=details["phone"],
-            email=details.get("email") or "",
-        )
+        if patient is None:
+            patient = patient_get_or_create(
+                first_name=details["first_name"],
+                last_name=details["last_name"],
+                date_of_birth=_as_date(details["date_of_birth"]),
+                phone=details["phone"],
+                email=details.get("email") or "",
+            )
         case = Case(
             patient=patient,
             reference=reference,

@@ -27,6 +27,7 @@ from conditions.selectors import conditions_for_answers
 from . import triage
 from .answer_review import answer_sections
 from .forms import CONDITIONAL_QUESTIONS, STEP_BY_SLUG, STEPS, Step, character_count_texts
+from .invitations import invitation_case_made, invited_patient
 from .models import Case, IntakeDraft
 from .selectors import draft_for_token, submitted_case_for_token
 from .services import (
@@ -423,8 +424,10 @@ def _send_if_emergency(draft: IntakeDraft, *, step: Step, partial: dict | None) 
         submission_token=draft.submission_token,
         language=get_language() or "en",
         early=True,
+        patient=invited_patient(draft),
     )
     draft_link_early_case(draft=draft, case=case)
+    invitation_case_made(draft=draft, case=case, finished=False)
     return case
 
 
@@ -512,8 +515,10 @@ def _send(draft: IntakeDraft, answered: dict):
             answers=answers,
             submission_token=draft.submission_token,
             language=get_language() or "en",
+            patient=invited_patient(draft),
         )
     draft_mark_submitted(draft=draft, case=case)
+    invitation_case_made(draft=draft, case=case, finished=True)
     return HttpResponseRedirect(reverse("intake:done"))
 
 
@@ -541,6 +546,7 @@ def stop_early(request):
         return redirect("intake:start")
     if draft.data:
         draft_mark_submitted(draft=draft, case=Case(pk=draft.case_id))
+        invitation_case_made(draft=draft, case=Case(pk=draft.case_id), finished=True)
     return redirect("intake:done")
 
 

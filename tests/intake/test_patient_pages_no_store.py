@@ -6,11 +6,15 @@ The condition library and the landing page hold no patient data and stay
 cacheable.
 """
 
+import datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from intake import urls as intake_urls
+from intake.invitations import NewAppointment, appointment_create, invitation_token
 from tests.intake.questionnaire import fill_all, post_step, send_answers, step_url
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +42,23 @@ def test_every_questionnaire_page_says_no_store(client, settings):
     assert pages["done"].status_code == 200
     pages["stop_early"] = client.post(reverse("intake:stop_early"))
     pages["start_again"] = client.post(reverse("intake:start_again"))
+    invited = appointment_create(
+        new=NewAppointment(
+            first_name="Test",
+            last_name="Invited-Example",
+            date_of_birth=datetime.date(1958, 4, 2),
+            starts_at=timezone.now() + datetime.timedelta(days=2),
+            email="test.invited@example.com",
+        ),
+        by=None,
+    )
+    token = invitation_token(invited)
+    pages["invitation"] = client.get(reverse("intake:invitation", kwargs={"token": token}))
+    pages["invitation_confirm"] = client.get(reverse("intake:invitation_confirm"))
+    assert pages["invitation_confirm"].status_code == 200  # the date-of-birth question
+    pages["invitation_stop"] = client.get(
+        reverse("intake:invitation_stop", kwargs={"token": token})
+    )
     # Every page of the questionnaire's URLs is here, so a new one cannot miss it.
     assert set(pages) == {pattern.name for pattern in intake_urls.urlpatterns}
     for response in pages.values():

@@ -1,0 +1,242 @@
+"""Appointments and their personal questionnaire links (issue 21): the services.
+
+Staff enter an appointment (``appointment_create``); it gets one invitation
+with a personal link. The link's token is an HMAC of a random salt under the
+app's secret key (``invitation_token``): the database keeps the salt and the
+token's SHA-256, so a copy of the database opens nobody's link, yet a
+reminder sent days later can carry the same link. The link works until the
+end of the appointment's day, for one patient: before anything of theirs is
+shown, the patient confirms their date of birth, and three wrong tries lock
+the link (``invitation_check_birth_date``). Confirmed, the questionnaire
+starts with "About you" filled in from the invitation
+(``invitation_start_questionnaire``), and the case it sends is tied to the
+appointment and to the invitation's patient (``invitation_case_made``).
+"""
+
+import datetime
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from audit.services import audit_record
+
+from .models import Appointment, Case, IntakeDraft, Invitation, Patient
+from .services import draft_create, patient_get_or_create
+
+LINK_HMAC_PURPOSE = "clinic.invitation-link"
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The link's token: an HMAC of the invitation's salt under the app's secret key."""
+    return salted_hmac(LINK_HMAC_PURPOSE, invitation.token_salt, algorithm="sha256").hexdigest()
+
+
+def token_hash(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def invitation_path(invitation: Invitation) -> str:
+    return reverse("intake:invitation", kwargs={"token": invitation_token(invitation)})
+
+
+def invitation_url(invitation: Invitation) -> str:
+    """The full address sent to the patient (``CLINIC_BASE_URL`` and the link)."""
+    return settings.CLINIC_BASE_URL + invitation_path(invitation)
+
+
+def end_of_day(moment: datetime.datetime) -> datetime.datetime:
+    """The last moment of ``moment``'s day in clinic time: when its link stops working."""
+    local = timezone.localtime(moment)
+    midnight = datetime.datetime.combine(
+        local.date() + datetime.timedelta(days=1), datetime.time(), tzinfo=local.tzinfo
+    )
+    return midnight - datetime.timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class NewAppointment:
+    """What staff enter for one appointment, by hand or from a row of a CSV file."""
+
+    first_name: str
+    last_name: str
+    date_of_birth: datetime.date
+    starts_at: datetime.datetime
+    email: str = ""
+    mobile: str = ""
+    language: str = "en"
+    note: str = ""
+
+
+def appointment_create(*, new: NewAppointment, by: AbstractBaseUser | None) -> Invitation:
+    """Store an appointment, its patient record (found or made) and its invitation.
+
+    Nothing is sent here; sending is queued by the caller once this commits.
+    """
+    if not (new.email or new.mobile):
+        raise ValueError("an invitation needs an email address or a mobile number")
+    with transaction.atomic():
+        patient = patient_get_or_create(
+            first_name=new.first_name,
+            last_name=new.last_name,
+            date_of_birth=new.date_of_birth,
+            phone=new.mobile,
+            email=new.email,
+        )
+        appointment = Appointment.objects.create(
+            patient_id=patient.pk, starts_at=new.starts_at, note=new.note, created_by=by
+        )
+        invitation = Invitation(
+            appointment=appointment,
+            email=new.email,
+            mobile=new.mobile,
+            language=new.language,
+            expires_at=end_of_day(new.starts_at),
+            token_salt=secrets.token_hex(16),
+        )
+        invitation.token_hash = token_hash(invitation_token(invitation))
+        invitation.save(force_insert=True)
+        audit_record(
+            request=None,
+            user=by,
+            action="appointment.create",
+            object_type="appointment",
+            object_id=appointment.pk,
+            details={"invitation": invitation.pk, "starts_at": new.starts_at.isoformat()},
+        )
+    return invitation
+
+
+def invitation_for_token(raw_token: str | None) -> Invitation | None:
+    """The invitation a link's token opens, whatever its state; None for an unknown token."""
+    if not raw_token or len(raw_token) > 100:
+        return None
+    found = (
+        Invitation.objects.select_related("appointment", "appointment__patient")
+        .filter(token_hash=token_hash(raw_token))
+        .first()
+    )
+    # The hash is unique and looked up by value; compare again in constant time.
+    if found is None or not constant_time_compare(invitation_token(found), raw_token):
+        return None
+    return found
+
+
+def invitation_check_birth_date(*, invitation: Invitation, typed: datetime.date) -> bool:
+    """Whether ``typed`` is the invited patient's date of birth; the third wrong one locks the link.
+
+    Counted in the database (``F()``), so tries from two tabs at once both count.
+    A lock is recorded in the audit log for the clinic to see.
+    """
+    if typed == invitation.appointment.patient.date_of_birth:
+        return True
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        locked.failed_checks += 1
+        update = ["failed_checks"]
+        if locked.failed_checks >= Invitation.MAX_BIRTH_DATE_TRIES and locked.locked_at is None:
+            locked.locked_at = timezone.now()
+            update.append("locked_at")
+            audit_record(
+                request=None,
+                action="invitation.locked",
+                object_type="appointment",
+                object_id=locked.appointment_id,
+                details={"invitation": locked.pk, "wrong_dates_of_birth": locked.failed_checks},
+            )
+        locked.save(update_fields=update)
+    invitation.failed_checks, invitation.locked_at = locked.failed_checks, locked.locked_at
+    return False
+
+
+def about_you_as_typed(invitation: Invitation) -> dict[str, str]:
+    """The "About you" step as if the patient had typed what the clinic holds for them."""
+    patient: Patient = invitation.appointment.patient
+    born = patient.date_of_birth
+    day = timezone.localdate(invitation.appointment.starts_at)
+    return {
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "date_of_birth_day": str(born.day),
+        "date_of_birth_month": str(born.month),
+        "date_of_birth_year": str(born.year),
+        "phone": invitation.mobile or patient.phone,
+        "email": invitation.email,
+        "appointment_date_day": str(day.day),
+        "appointment_date_month": str(day.month),
+        "appointment_date_year": str(day.year),
+    }
+
+
+def invitation_start_questionnaire(*, invitation: Invitation) -> tuple[IntakeDraft, str]:
+    """A new questionnaire for the invited patient, "About you" filled in but not yet confirmed.
+
+    The patient still reads, corrects and sends that step themselves (and
+    ticks the statement about emergencies). Returns the draft and the raw
+    token its browser keeps.
+    """
+    draft, raw_token = draft_create(step="about", data=about_you_as_typed(invitation), answers=None)
+    draft.invitation = invitation
+    draft.save(update_fields=["invitation"])
+    if invitation.opened_at is None:
+        invitation.opened_at = timezone.now()
+        invitation.save(update_fields=["opened_at"])
+    return draft, raw_token
+
+
+def invited_patient(draft: IntakeDraft) -> Patient | None:
+    """The patient a questionnaire opened from an invitation belongs to, if it was."""
+    if draft.invitation_id is None:
+        return None
+    return Patient.objects.filter(appointments__invitation__pk=draft.invitation_id).first()
+
+
+def invitation_case_made(*, draft: IntakeDraft, case: Case, finished: bool) -> None:
+    """Tie the case a questionnaire from an invitation made to that invitation.
+
+    ``finished``: the patient sent the whole questionnaire (not only the
+    answers so far, sent early at a warning sign). Reminders stop then.
+    """
+    if draft.invitation_id is None:
+        return
+    changes = {"case": case}
+    if finished:
+        changes["finished_at"] = timezone.now()
+    Invitation.objects.filter(pk=draft.invitation_id).update(**changes)
+
+
+def appointment_cancel(*, appointment: Appointment, by: AbstractBaseUser | None) -> None:
+    """Cancel an appointment: its link stops working and no reminder goes out."""
+    with transaction.atomic():
+        Appointment.objects.filter(pk=appointment.pk).update(
+            status=Appointment.Status.CANCELLED, cancelled_at=timezone.now()
+        )
+        audit_record(
+            request=None,
+            user=by,
+            action="appointment.cancel",
+            object_type="appointment",
+            object_id=appointment.pk,
+        )
+    appointment.refresh_from_db()
+
+
+def invitation_stop_reminders(*, invitation: Invitation) -> None:
+    """The patient asked for no more reminders: recorded once, honoured from now on."""
+    stopped = Invitation.objects.filter(pk=invitation.pk, reminders_stopped_at__isnull=True).update(
+        reminders_stopped_at=timezone.now()
+    )
+    if stopped:
+        audit_record(
+            request=None,
+            action="invitation.reminders_stopped",
+            object_type="appointment",
+            object_id=invitation.appointment_id,
+        )
+    invitation.refresh_from_db()
