@@ -235,7 +235,7 @@ def invitation_stop_reminders(*, invitation: Invitation) -> None:
     if stopped:
         audit_record(
             request=None,
-            action="invitation.reminders_stopped",
+            action="invitation.stopped",
             object_type="appointment",
             object_id=invitation.appointment_id,
         )
