@@ -215,7 +215,7 @@ def test_the_patient_can_stop_reminders_once_and_it_is_recorded(client, invitati
 
     assert "We will not send you more reminders" in response.content.decode()
     invitation.refresh_from_db()
-    assert invitation.stopped_at is not None
+    assert invitation.reminders_stopped_at is not None
     assert AuditEntry.objects.filter(action="invitation.stopped").count() == 1
 
 
