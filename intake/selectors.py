@@ -12,7 +12,16 @@ from django.utils import timezone
 from clinic.rows import read_one
 
 from . import triage
-from .models import AlertAttempt, AlertDelivery, Case, CaseEvent, IntakeDraft, overdue_after
+from .models import (
+    AlertAttempt,
+    AlertDelivery,
+    Appointment,
+    Case,
+    CaseEvent,
+    IntakeDraft,
+    Invitation,
+    overdue_after,
+)
 from .services import draft_token_hash
 
 
@@ -57,6 +66,18 @@ def submitted_case_for_token(raw_token: str | None) -> Case | None:
         "id = (SELECT case_id FROM intake_intakedraft WHERE token_hash = %s AND updated_at >= %s)",
         [token_hash, _draft_cutoff()],
     )
+
+
+def booked_appointment(case: Case) -> Appointment | None:
+    """The appointment a case was sent for through its invitation, if it was (issue 21).
+
+    Select ``invitation__appointment`` with the case to read it without a query.
+    """
+    try:
+        invitation = case.invitation
+    except Invitation.DoesNotExist:
+        return None
+    return invitation.appointment if invitation is not None else None
 
 
 def cases_past_retention(*, now: datetime.datetime, retention_days: int):

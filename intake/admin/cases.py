@@ -54,6 +54,7 @@ from ..templatetags.intake_admin import (
     staff_datetime,
     symptom_questions,
     unanswered_questions,
+    visit_in_words,
 )
 from .common import (
     PERM_ADD_NOTE,
@@ -215,7 +216,7 @@ class CaseAdmin(
         RedFlagFilter,
         AssignedFilter,
     )
-    list_select_related = ("patient", "assigned_to")
+    list_select_related = ("patient", "assigned_to", "invitation__appointment")
     search_fields = ("reference", "patient__first_name", "patient__last_name", "patient__phone")
     search_help_text = _("Reference, name, phone, or date of birth as YYYY-MM-DD.")
     show_facets = admin.ShowFacets.NEVER
@@ -307,9 +308,9 @@ class CaseAdmin(
     def symptoms_started_on(self, case: Case) -> str:
         return staff_date(case.symptoms_started) or gettext("not given")
 
-    @admin.display(description=_("appointment date"))
+    @admin.display(description=_("appointment"))
     def appointment_on(self, case: Case) -> str:
-        return staff_date(case.appointment_date) or gettext("none")
+        return visit_in_words(case)
 
     @admin.display(description=_("language"))
     def language_in_words(self, case: Case) -> str:

@@ -27,8 +27,8 @@ from ..templatetags.intake_admin import (
     is_other_language,
     language_in_words,
     phone_link,
-    staff_date,
     staff_datetime,
+    visit_in_words,
     waited_for,
 )
 from .common import (
@@ -158,7 +158,7 @@ class RedFlagCaseAdmin(
     )
     list_display_links = ("reference",)
     list_filter = (RedFlagFilter, OpenStatusFilter, AssignedFilter, QueueTierFilter)
-    list_select_related = ("patient", "assigned_to", "acknowledged_by")
+    list_select_related = ("patient", "assigned_to", "acknowledged_by", "invitation__appointment")
     search_fields = ("reference", "patient__first_name", "patient__last_name", "patient__phone")
     search_help_text = _("Reference, name, phone, or date of birth as YYYY-MM-DD.")
     sortable_by = ()
@@ -233,15 +233,12 @@ class RedFlagCaseAdmin(
     @admin.display(description=_("last contact · visit"))
     def contact_and_visit(self, case: Case) -> str:
         """The last contact attempt (the last move to "contacted", annotated by
-        ``get_queryset``) and, under it, the appointment date."""
+        ``get_queryset``) and, under it, the visit: see ``visit_in_words``."""
         if case.last_contact_at is None:
             contact = gettext("not contacted yet")
         else:
             contact = gettext("contacted %(time)s") % {"time": staff_datetime(case.last_contact_at)}
-        if case.appointment_date is None:
-            visit = gettext("no visit booked")
-        else:
-            visit = gettext("visit %(day)s") % {"day": staff_date(case.appointment_date)}
+        visit = visit_in_words(case)
         return format_html(
             '<span class="case-last-contact">{}</span><span class="case-appointment">{}</span>',
             contact,

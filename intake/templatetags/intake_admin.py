@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from clinic.formats.en import formats as english_formats
 from intake import triage
 from intake.forms import STEPS, QuestionnaireStepForm, is_asked
-from intake.models import Case, overdue_limit_in_words
-from intake.selectors import failing_alert_count, red_flag_queue_state
+from intake.models import Appointment, Case, overdue_limit_in_words
+from intake.selectors import booked_appointment, failing_alert_count, red_flag_queue_state
 from intake.services import case_details_differences
 
 register = template.Library()
@@ -103,6 +103,24 @@ def staff_date(day: datetime.date | None) -> str:
     if day is None:
         return ""
     return formats.date_format(day, STAFF_DATE_FORMAT)
+
+
+def visit_in_words(case: Case) -> str:
+    """The visit a case is for: booked by the clinic (date and time), or as the patient gave it.
+
+    A case sent through its invitation carries the appointment's date and
+    time; otherwise the date the patient typed, if any (issue 21).
+    """
+    appointment = booked_appointment(case)
+    if appointment is not None:
+        if appointment.status == Appointment.Status.CANCELLED:
+            return _("visit %(time)s (cancelled)") % {"time": staff_datetime(appointment.starts_at)}
+        return _("visit %(time)s") % {"time": staff_datetime(appointment.starts_at)}
+    if case.appointment_date is None:
+        return _("no visit booked")
+    return _("visit %(day)s (date given by the patient)") % {
+        "day": staff_date(case.appointment_date)
+    }
 
 
 @register.filter

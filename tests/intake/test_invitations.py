@@ -4,6 +4,8 @@ import datetime
 import re
 
 import pytest
+import time_machine
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -235,3 +237,25 @@ def test_the_date_of_birth_page_without_an_opened_link_is_the_calm_page(client):
     assert client.get(CONFIRM).status_code == 404
     client.cookies["clinic_invitation"] = "forged"
     assert client.post(CONFIRM, birth_date(BORN)).status_code == 404
+
+
+def test_staff_see_the_booked_visit_with_its_time_on_the_queue_and_the_case(
+    superuser_client, settings
+):
+    settings.TIME_ZONE = "America/Chicago"
+    client = Client()  # the patient's phone
+    starts = timezone.make_aware(datetime.datetime(2026, 12, 3, 9, 30))
+    invited = appointment_create(new=new_appointment(starts_at=starts), by=None)
+    with time_machine.travel(starts - datetime.timedelta(days=1), tick=False):
+        confirm(client, invited, BORN)
+        fill_all(client, {"saddle_numbness": "yes"})
+    case = Case.objects.get()
+
+    queue = superuser_client.get(reverse("admin:intake_redflagcase_changelist"))
+    page = superuser_client.get(reverse("admin:intake_case_change", args=[case.pk]))
+
+    assert "visit 3 Dec 2026, 09:30" in queue.content.decode()
+    assert "visit 3 Dec 2026, 09:30" in page.content.decode()
+    appointment_cancel(appointment=invited.appointment, by=None)
+    page = superuser_client.get(reverse("admin:intake_case_change", args=[case.pk]))
+    assert "visit 3 Dec 2026, 09:30 (cancelled)" in page.content.decode()
