@@ -634,6 +634,10 @@ class InvitationMessage(models.Model):
         PENDING = "pending", _("not yet sent")
         SENT = "sent", _("sent")
         FAILED = "failed", _("could not be sent")
+        #: Not sent, and never will be: by the time of its try the appointment
+        #: was cancelled, the link closed, or (a reminder) the questionnaire
+        #: finished or reminders stopped. ``last_error`` says which.
+        SKIPPED = "skipped", _("not needed any more")
 
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -645,7 +649,14 @@ class InvitationMessage(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    #: When a pending message is next tried (``intake.invitation_sending``):
+    #: moved on at each try, so a duplicate task leaves it alone.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    #: When it was last tried, whatever the outcome.
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    #: Why the last try failed, or why it was skipped: an error type or a
+    #: reason, never an error's message (it may hold an address).
     last_error = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -656,6 +667,14 @@ class InvitationMessage(models.Model):
             models.UniqueConstraint(
                 fields=["invitation", "kind", "channel", "hours_before", "resend_number"],
                 name="invitation_message_once",
+            )
+        ]
+        indexes = [
+            # The scheduled job's question: which pending messages are overdue a try.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="invitation_message_due",
+                condition=Q(state="pending"),
             )
         ]
 

@@ -45,3 +45,14 @@ def queue_emergency_alert(case_id: int) -> None:
     then retried until it is delivered (``alerts.emergency_alert_queue``).
     """
     alerts.emergency_alert_queue(case_id=case_id)
+
+
+@task
+def send_invitation_message(message_id: int) -> str:
+    """Try one stored invitation or reminder message once (see intake/invitation_sending.py).
+
+    A failure is recorded on the message and retried, never raised.
+    """
+    from .invitation_sending import invitation_message_attempt
+
+    return invitation_message_attempt(message_id=message_id)
