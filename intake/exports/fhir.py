@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from .. import triage
 from ..forms import CONDITIONAL_QUESTIONS, STEPS, DatePartsField, is_asked
-from ..models import Case, CaseEvent, Patient
+from ..models import Appointment, Case, CaseEvent, Patient
 from .summary import CLINICAL_LABELS
 
 logger = logging.getLogger(__name__)
@@ -419,14 +419,55 @@ def triage_resource(case: Case) -> dict:
     return resource
 
 
-def case_bundle(case: Case, *, now: datetime.datetime | None = None) -> dict:
-    """The case as a FHIR R4 ``Bundle`` (collection): ``Patient``, ``QuestionnaireResponse``
-    and the triage (``RiskAssessment``).
+def appointment_id(appointment: Appointment) -> str:
+    return _stable_id("appointment", appointment.pk)
 
-    One query beyond the case (with its patient): whether any answer was
-    corrected, which makes the response "amended".
+
+#: Our appointment states as FHIR R4 ``Appointment.status`` codes.
+APPOINTMENT_STATUS = {
+    Appointment.Status.BOOKED: "booked",
+    Appointment.Status.CANCELLED: "cancelled",
+}
+
+
+def appointment_resource(appointment: Appointment, patient: Patient) -> dict:
+    """The visit a case was sent for, as a FHIR R4 ``Appointment`` with the patient in it.
+
+    Only the status and the time: the note staff wrote on the appointment
+    stays in the clinic's system.
+    """
+    start = appointment.starts_at.isoformat(timespec="seconds")
+    return {
+        "resourceType": "Appointment",
+        "id": appointment_id(appointment),
+        "status": APPOINTMENT_STATUS[appointment.status],
+        "start": start,
+        "participant": [
+            {
+                "actor": {
+                    "reference": f"urn:uuid:{patient_id(patient)}",
+                    "display": str(patient),
+                },
+                "status": "accepted",
+            }
+        ],
+    }
+
+
+def case_bundle(case: Case, *, now: datetime.datetime | None = None) -> dict:
+    """The case as a FHIR R4 ``Bundle`` (collection): ``Patient``, ``QuestionnaireResponse``,
+    the triage (``RiskAssessment``) and, for a case sent through its invitation,
+    the ``Appointment`` it was sent for (issue 21).
+
+    Two queries beyond the case (with its patient): whether any answer was
+    corrected, which makes the response "amended", and the appointment.
     """
     amended = case.events.filter(kind=CaseEvent.Kind.CORRECTION).exists()
+    appointment = Appointment.objects.filter(invitation__case=case).first()
+    visit = []
+    if appointment is not None:
+        resource = appointment_resource(appointment, case.patient)
+        visit.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource})
     patient = patient_resource(case.patient)
     response = questionnaire_response_resource(case, amended=amended)
     if not response["item"]:
@@ -441,5 +482,6 @@ def case_bundle(case: Case, *, now: datetime.datetime | None = None) -> dict:
             {"fullUrl": f"urn:uuid:{patient['id']}", "resource": patient},
             {"fullUrl": f"urn:uuid:{response['id']}", "resource": response},
             {"fullUrl": f"urn:uuid:{assessment['id']}", "resource": assessment},
+            *visit,
         ],
     }

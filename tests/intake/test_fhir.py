@@ -375,9 +375,9 @@ def test_front_desk_gets_the_case_bundle_and_the_export_is_audited(
     client.force_login(user)
 
     # Session, user, permissions (2), the case with its patient, "was it corrected?",
-    # the audit log's newest hash and the audit entry chained to it, and the
-    # session's idle-timeout refresh (savepoint, update).
-    with django_assert_max_num_queries(11):
+    # the appointment it was sent for, the audit log's newest hash and the audit
+    # entry chained to it, and the session's idle-timeout refresh (savepoint, update).
+    with django_assert_max_num_queries(12):
         response = client.get(case_api(case))
 
     assert response.status_code == 200
@@ -465,3 +465,37 @@ def test_the_bundle_carries_the_triage_with_its_rules_version_and_flags_in_words
     assert "infection_weakness" in case.flags and "cancer_weakness" in case.flags
     assert [o["display"] for o in outcomes] == case.flag_labels
     assert [p["rationale"] for p in assessment["prediction"]] == case.reasons
+
+
+def test_a_case_sent_through_its_invitation_carries_its_appointment():
+    from intake.invitations import NewAppointment, appointment_cancel, appointment_create
+    from intake.models import Invitation
+
+    starts = datetime.datetime(2026, 3, 9, 15, 30, tzinfo=datetime.UTC)
+    case = CaseFactory(changes={"saddle_numbness": "yes"})
+    invitation = appointment_create(
+        new=NewAppointment(
+            first_name=case.patient.first_name,
+            last_name=case.patient.last_name,
+            date_of_birth=case.patient.date_of_birth,
+            starts_at=starts,
+            email="test.invited@example.com",
+        ),
+        by=None,
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(case=case)
+
+    bundle = fhir.case_bundle(case)
+
+    Bundle.parse_obj(bundle)
+    appointment = entries(bundle)["Appointment"]["resource"]
+    assert appointment["status"] == "booked"
+    assert appointment["start"] == "2026-03-09T15:30:00+00:00"
+    assert (
+        appointment["participant"][0]["actor"]["reference"]
+        == (entries(bundle)["Patient"]["fullUrl"])
+    )
+    assert "note" not in appointment and "comment" not in appointment
+    appointment_cancel(appointment=invitation.appointment, by=None)
+    assert entries(fhir.case_bundle(case))["Appointment"]["resource"]["status"] == "cancelled"
+    assert "Appointment" not in entries(fhir.case_bundle(CaseFactory()))
