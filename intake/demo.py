@@ -157,3 +157,42 @@ def seed_demo_cases(*, staff, now: datetime.datetime) -> int:
         with time_machine.travel(when, tick=False):
             step()
     return sum(1 for _when, order, _step in steps if order == 0)
+
+
+# (first name, last name, date of birth, days from today, hour, language, email, mobile)
+DEMO_APPOINTMENTS = [
+    ("Demo", "Invited-Tomorrow", datetime.date(1958, 4, 2), 1, 9, "en", True, True),
+    ("Demo", "Invitada-Manana", datetime.date(1962, 7, 14), 1, 11, "es", False, True),
+    ("Demo", "Invited-Later", datetime.date(1971, 11, 30), 3, 15, "en", True, False),
+]
+
+
+def seed_demo_appointments(*, staff, now: datetime.datetime) -> list:
+    """Add the demo appointments not there yet, each with its invitation (nothing is sent).
+
+    Returns the invitations added, so the command can print a demo link.
+    """
+    from django.utils import timezone
+
+    from .invitations import NewAppointment, appointment_create
+    from .models import Appointment
+
+    added = []
+    today = timezone.localdate(now)
+    for first, last, born, in_days, hour, language, email, mobile in DEMO_APPOINTMENTS:
+        if Appointment.objects.filter(patient__last_name=last).exists():
+            continue
+        day = today + datetime.timedelta(days=in_days)
+        starts = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 0)))
+        new = NewAppointment(
+            first_name=first,
+            last_name=last,
+            date_of_birth=born,
+            starts_at=starts,
+            email=f"{last.lower()}@example.com" if email else "",
+            mobile=f"555-02{len(added):02d}" if mobile else "",
+            language=language,
+            note="Demo appointment (fake person).",
+        )
+        added.append(appointment_create(new=new, by=staff))
+    return added

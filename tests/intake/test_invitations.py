@@ -259,3 +259,22 @@ def test_staff_see_the_booked_visit_with_its_time_on_the_queue_and_the_case(
     appointment_cancel(appointment=invited.appointment, by=None)
     page = superuser_client.get(reverse("admin:intake_case_change", args=[case.pk]))
     assert "visit 3 Dec 2026, 09:30 (cancelled)" in page.content.decode()
+
+
+def test_demo_appointments_give_a_working_link_once(client):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert Appointment.objects.count() == 3
+    assert set(Invitation.objects.values_list("language", flat=True)) == {"en", "es"}
+    printed = re.search(r"Try a patient's link: \S+(/intake/invite/\w+/)", out.getvalue())
+    assert printed, out.getvalue()
+    assert client.get(printed.group(1))["Location"] == CONFIRM
+    assert client.post(CONFIRM, birth_date(BORN))["Location"] == step_url("about")
+    for patient in Patient.objects.filter(appointments__isnull=False):
+        assert patient.first_name == "Demo" and patient.email.endswith(("@example.com", ""))

@@ -4,7 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from intake.demo import seed_demo_cases
+from intake.demo import DEMO_APPOINTMENTS, seed_demo_appointments, seed_demo_cases
+from intake.invitations import invitation_url
 
 DEMO_USERNAME = "demo-staff"
 
@@ -30,6 +31,16 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo cases added: {created} (fake people, 555 numbers).")
         )
+        invitations = seed_demo_appointments(staff=user, now=timezone.now())
+        if invitations:
+            born = DEMO_APPOINTMENTS[0][2]
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo appointments added: {len(invitations)} (nothing sent). "
+                    f"Try a patient's link: {invitation_url(invitations[0])} "
+                    f"(date of birth {born.day} {born.month} {born.year})"
+                )
+            )
         self.stdout.write(
             self.style.WARNING(
                 f"Demo staff login for http://127.0.0.1:8000/admin/\n"
