@@ -12,11 +12,11 @@ import functools
 from dataclasses import dataclass
 
 from babel.dates import format_date
-from django.urls import reverse
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from .forms import STEPS, DatePartsField, Step, is_asked
+from .paths import step_path
 
 #: Questions left off the check page: agreeing to it is the condition of sending.
 NOT_REVIEWED = frozenset({"consent"})
@@ -79,7 +79,7 @@ def _questions(slug: str, language: str) -> tuple[_Question, ...]:
 def _answers_in_words(step: Step, raw: dict, answered: dict) -> list[ReviewedAnswer]:
     answers = answered.get(step.slug, {})
     typed = raw.get(step.slug, {})
-    change = reverse("intake:step", kwargs={"step": step.slug}) + "?return=check"
+    change = step_path(step.slug) + "?return=check"
     not_given = str(NOT_GIVEN)
     rows = []
     for question in _questions(step.slug, get_language() or "en"):

@@ -14,7 +14,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +29,7 @@ from .answer_review import answer_sections
 from .forms import CONDITIONAL_QUESTIONS, STEP_BY_SLUG, STEPS, Step, character_count_texts
 from .invitations import invitation_case_made, invited_patient
 from .models import Case, IntakeDraft
+from .paths import step_path
 from .selectors import draft_for_token, submitted_case_for_token
 from .services import (
     answers_with_age,
@@ -67,14 +68,8 @@ RETURN_TO_CHECK = "check"
 
 def _step_url(step: Step, *, returning: bool = False) -> str:
     """A step's own address (the first step's too: ``/intake/`` itself resumes)."""
-    url = _step_path(step.slug, get_script_prefix())
+    url = step_path(step.slug)
     return f"{url}?return={RETURN_TO_CHECK}" if returning else url
-
-
-@functools.cache
-def _step_path(slug: str, script_prefix: str) -> str:
-    """``reverse()`` once per step (and prefix): every questionnaire request needs one."""
-    return reverse("intake:step", kwargs={"step": slug})
 
 
 @functools.cache
