@@ -499,3 +499,44 @@ CLINIC_ESCALATION_REPEAT_MINUTES = env_int("CLINIC_ESCALATION_REPEAT_MINUTES", 1
 # An alert still failing on one channel this long after its first failure
 # escalates at once, on every channel, without waiting for the overdue time.
 CLINIC_ALERT_FAILOVER_MINUTES = env_int("CLINIC_ALERT_FAILOVER_MINUTES", 5)
+
+# Invitations and reminders (issue 21; intake/invitation_sending.py). Each
+# message is a row per channel, sent by a background task and retried: again
+# after CLINIC_INVITATION_RETRY_SECONDS, doubling each time up to
+# CLINIC_INVITATION_RETRY_MAX_SECONDS, and given up (state "could not be sent")
+# after CLINIC_INVITATION_SEND_ATTEMPTS tries or when the link expires. A
+# refusal that will not change (an address or number the server or gateway
+# rejects for good) is given up at once.
+CLINIC_INVITATION_RETRY_SECONDS = env_int("CLINIC_INVITATION_RETRY_SECONDS", 60)
+CLINIC_INVITATION_RETRY_MAX_SECONDS = env_int("CLINIC_INVITATION_RETRY_MAX_SECONDS", 3600)
+CLINIC_INVITATION_SEND_ATTEMPTS = env_int("CLINIC_INVITATION_SEND_ATTEMPTS", 10)
+# Reminders go this many hours before the appointment while the questionnaire
+# is not finished (manage.py send_invitation_reminders, every five minutes):
+# one per step, never once it is finished, stopped, cancelled or expired.
+_reminder_hours = env_list("CLINIC_REMINDER_HOURS", ["72", "24"])
+if not all(hours.isdigit() and 0 < int(hours) < 10000 for hours in _reminder_hours):
+    raise ImproperlyConfigured(
+        f"CLINIC_REMINDER_HOURS={','.join(_reminder_hours)!r}: list whole hours above 0, "
+        "e.g. 72,24 (or leave it empty for no reminders)."
+    )
+# Largest first: 72 hours before, then 24.
+CLINIC_REMINDER_HOURS = sorted({int(hours) for hours in _reminder_hours}, reverse=True)
+# Text messages (intake/sms.py): "console" prints them (development), "http"
+# posts each one, signed like the alert webhook, to CLINIC_SMS_GATEWAY_URL
+# (the contract is in the README); or the dotted path of a backend class.
+CLINIC_SMS_BACKEND = os.environ.get("CLINIC_SMS_BACKEND", "console" if DEBUG else "http")
+CLINIC_SMS_GATEWAY_URL = os.environ.get("CLINIC_SMS_GATEWAY_URL", "").strip()
+CLINIC_SMS_GATEWAY_KEY = os.environ.get("CLINIC_SMS_GATEWAY_KEY", "")
+CLINIC_SMS_GATEWAY_TIMEOUT = env_int("CLINIC_SMS_GATEWAY_TIMEOUT", 5)
+if CLINIC_SMS_GATEWAY_URL:
+    if not CLINIC_SMS_GATEWAY_URL.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"CLINIC_SMS_GATEWAY_URL={CLINIC_SMS_GATEWAY_URL!r} is not a web address: use "
+            "https://... (http:// only for a gateway on the same machine or in tests)."
+        )
+    if not CLINIC_SMS_GATEWAY_KEY.strip():
+        raise ImproperlyConfigured(
+            "CLINIC_SMS_GATEWAY_URL is set but CLINIC_SMS_GATEWAY_KEY is not: the gateway "
+            "could not tell our messages from forged ones. Set it to a long random value "
+            "shared with the gateway."
+        )
