@@ -123,6 +123,7 @@ ADMIN_SECTIONS: tuple[AdminSection, ...] = (
             "intake.redflagcase": _("Red-flag queue"),
             "intake.case": _("All cases"),
             "intake.patient": _("Patients"),
+            "intake.appointment": _("Upcoming visits"),
         },
         apps=("intake",),
     ),

@@ -35,15 +35,24 @@ _HANDLE_CASES = (
     "intake.assign_case",
     "intake.add_case_note",
 )
+#: Appointments and their invitations (issue 21), front desk and above: see
+#: "Upcoming visits", enter or import appointments, resend a link or cancel.
+#: "change" is used only by those two actions; nobody edits or deletes a row.
+_APPOINTMENTS = (
+    "intake.view_appointment",
+    "intake.add_appointment",
+    "intake.change_appointment",
+)
 
 #: Role name -> "app_label.codename" permissions. "app_label.*" grants every
 #: permission that app has (the education content, which may gain models), except
 #: changing or deleting its history rows, which are only viewed.
 STAFF_ROLE_PERMISSIONS: Mapping[str, tuple[str, ...]] = {
-    FRONT_DESK: (*_VIEW_CASES, *_HANDLE_CASES),
-    CLINICIAN: (*_VIEW_CASES, *_HANDLE_CASES, "intake.correct_case_answers"),
+    FRONT_DESK: (*_VIEW_CASES, *_HANDLE_CASES, *_APPOINTMENTS),
+    CLINICIAN: (*_VIEW_CASES, *_HANDLE_CASES, "intake.correct_case_answers", *_APPOINTMENTS),
     CLINIC_MANAGER: (
         *_VIEW_CASES,
+        *_APPOINTMENTS,
         "conditions.*",
         # Users are deactivated, never deleted: their names are on case timelines.
         "auth.view_user",

@@ -16,6 +16,7 @@ page), ``patients.py``; ``common.py`` holds what they share. Importing them
 here registers their admins when Django autodiscovers ``intake.admin``.
 """
 
+from . import appointments  # noqa: F401  (registers Upcoming visits, AppointmentAdmin)
 from .cases import CaseAdmin
 from .common import EstimatedCountPaginator
 from .patients import PatientAdmin
