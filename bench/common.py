@@ -126,6 +126,18 @@ def migrate(database: str, root: Path = ROOT) -> None:
     manage(env, "createcachetable", root=root)
 
 
+def migrated(database: str) -> bool:
+    """Whether ``database`` has every migration of this checkout (``migrate --check``)."""
+    check = subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", "migrate", "--check"],
+        cwd=ROOT,
+        env=development_env(database),
+        capture_output=True,
+        check=False,
+    )
+    return check.returncode == 0
+
+
 def use_environment(env: dict[str, str]) -> None:
     """Configure Django in this process from ``env`` (before django.setup())."""
     for key in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"):

@@ -278,3 +278,49 @@ def test_demo_appointments_give_a_working_link_once(client):
     assert client.post(CONFIRM, birth_date(BORN))["Location"] == step_url("about")
     for patient in Patient.objects.filter(appointments__isnull=False):
         assert patient.first_name == "Demo" and patient.email.endswith(("@example.com", ""))
+
+
+def test_many_appointments_are_stored_in_a_few_statements_each_like_one(
+    django_assert_max_num_queries,
+):
+    from intake.invitations import appointments_create_many
+    from intake.services import patient_get_or_create
+
+    known = patient_get_or_create(
+        first_name="Known",
+        last_name="Already-Example",
+        date_of_birth=BORN,
+        phone="555 010 0777",
+    )
+    starts = timezone.now() + datetime.timedelta(days=2)
+    news = [
+        new_appointment(
+            last_name=f"Many-{number:04d}", starts_at=starts, mobile=f"555 {number:04d}"
+        )
+        for number in range(2_500)
+    ]
+    news.append(new_appointment(last_name="Many-0001", starts_at=starts, mobile="555 0001"))
+    news.append(
+        new_appointment(
+            first_name="Typed-Otherwise", last_name="already-example ", mobile="555-010-0777"
+        )
+    )
+
+    # Savepoint, patients, appointments and invitations (three batches each),
+    # the audit chain's head and its entry.
+    with django_assert_max_num_queries(14):
+        invitations = appointments_create_many(news=news, by=None)
+
+    assert [i.appointment.patient.last_name for i in invitations[:3]] == [
+        "Many-0000",
+        "Many-0001",
+        "Many-0002",
+    ]
+    assert Invitation.objects.count() == len(news) == len(invitations)
+    # One patient with two visits in the file shares one record; a known one is found, unchanged.
+    assert invitations[1].appointment.patient_id == invitations[-2].appointment.patient_id
+    assert invitations[-1].appointment.patient_id == known.pk
+    assert Patient.objects.get(pk=known.pk).first_name == "Known"
+    assert invitation_for_token(invitation_token(invitations[-1])) == invitations[-1]
+    entry = AuditEntry.objects.get(action="appointment.import")
+    assert len(entry.details["appointments"]) == len(news)
