@@ -557,7 +557,9 @@ class AppointmentAdmin(admin.ModelAdmin):
         visits = upcoming_visits(start=_day_moment(first), end=_day_moment(after))
         counts = visit_state_counts(visits)
         total = sum(counts.values())
-        page = Paginator(visits, VISITS_PER_PAGE).get_page(request.GET.get("p"))
+        paginator = Paginator(visits, VISITS_PER_PAGE)
+        paginator.count = total  # already counted, by state: no second COUNT query
+        page = paginator.get_page(request.GET.get("p"))
         step = datetime.timedelta(days=7 if span == "week" else 1)
         rows = [
             {
