@@ -158,9 +158,15 @@ def test_a_good_file_is_previewed_then_imported_whole(front_desk):
     assert spanish.appointment.created_by == front_desk.user
     # One message per channel of each invitation: 2 + 1 + 1.
     assert InvitationMessage.objects.filter(kind="invitation", resend_number=0).count() == 4
-    assert AuditEntry.objects.filter(action="appointment.create").count() == 3
+    # One audit entry lists the appointments made; the request itself is recorded too.
     entry = AuditEntry.objects.get(action="appointment.import")
-    assert entry.user == front_desk.user and entry.details["appointments"] == 3
+    assert entry.user == front_desk.user
+    assert sorted(entry.details["appointments"]) == sorted(
+        Appointment.objects.values_list("pk", flat=True)
+    )
+    assert AuditEntry.objects.filter(
+        action="change", user=front_desk.user, path=IMPORT_URL, status_code=302
+    ).exists()
     # The checked file is forgotten: the same preview cannot import twice.
     again = front_desk.post(IMPORT_URL, {"preview": preview.context["preview"]})
     assert again.status_code == 302 and again["Location"] == IMPORT_URL
@@ -451,6 +457,25 @@ def test_a_thousand_rows_import_in_one_go():
     invitations = appointments_import_csv(content=csv_bytes(many_rows(1000)), by=None)
     assert len(invitations) == Appointment.objects.count() == 1000
     assert InvitationMessage.objects.count() == 2000
+
+
+def test_the_imported_messages_are_the_ones_queue_invitation_messages_makes(
+    django_capture_on_commit_callbacks,
+):
+    """Written in bulk, yet queue_invitation_messages finds them: nothing would go twice."""
+    from intake.invitation_sending import queue_invitation_messages
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        invitations = appointments_import_csv(content=csv_bytes(many_rows(3)), by=None)
+    assert len(callbacks) == 1  # the sending tasks are queued once the import commits
+    stored = InvitationMessage.objects.count()
+    for invitation in invitations:
+        again = queue_invitation_messages(invitation=invitation)
+        assert {(m.kind, m.channel, m.state) for m in again} == {
+            ("invitation", "email", "pending"),
+            ("invitation", "sms", "pending"),
+        }
+    assert InvitationMessage.objects.count() == stored == 6
 
 
 # Who may import ---------------------------------------------------------------------------
