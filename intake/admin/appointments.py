@@ -609,8 +609,10 @@ class AppointmentAdmin(admin.ModelAdmin):
         if request.method == "POST":
             form = AppointmentEntryForm(request.POST)
             if form.is_valid():
-                invitation = appointment_create(new=form.new_appointment(), by=request.user)
-                queue_invitation_messages(invitation=invitation)
+                # The appointment and its first messages together, or neither.
+                with transaction.atomic():
+                    invitation = appointment_create(new=form.new_appointment(), by=request.user)
+                    queue_invitation_messages(invitation=invitation)
                 starts_at = form.cleaned_data["starts_at"]
                 self.message_user(
                     request,

@@ -17,6 +17,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from audit.models import AuditEntry
 from intake.appointment_import import (
@@ -609,3 +612,55 @@ def test_times_are_clinic_times(front_desk, settings):
     starts_at = preview.context["checked"].rows[0].new.starts_at
     assert timezone.localtime(starts_at).strftime("%Y-%m-%d %H:%M") == "2026-12-01 09:30"
     assert starts_at == datetime.datetime(2026, 12, 1, 15, 30, tzinfo=datetime.UTC)
+
+
+# Hostile input: never a server error, never a half import ----------------------------------
+
+HOSTILE_TEXT = st.one_of(
+    st.text(max_size=80),
+    st.sampled_from(
+        [
+            "<script>alert(1)</script>",
+            "'; DROP TABLE intake_appointment; --",
+            '=HYPERLINK("http://example.com")',
+            "\u202e\ufeff",
+            "\x00",
+            '"',
+            "9" * 400,
+            "2026-13-45",
+        ]
+    ),
+)
+FUZZ = hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@FUZZ
+@given(content=st.binary(max_size=400))
+def test_any_bytes_uploaded_give_a_report_never_an_error(front_desk, content):
+    response = upload(front_desk, content)
+    assert response.status_code in (200, 400)
+    assert not Appointment.objects.exists()
+
+
+@FUZZ
+@given(column=st.sampled_from(HEADER), value=HOSTILE_TEXT)
+def test_hostile_cells_are_reported_or_previewed_escaped(front_desk, column, value):
+    response = upload(front_desk, csv_bytes([row(**{column: value.replace(",", " ")})]))
+    assert response.status_code in (200, 400)
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+@FUZZ
+@given(field=st.sampled_from(list(entry())), value=HOSTILE_TEXT)
+def test_hostile_form_values_are_refused_or_stored_as_typed(front_desk, field, value):
+    before = Appointment.objects.count()
+    response = front_desk.post(ADD_URL, entry(**{field: value}))
+    assert response.status_code in (200, 302)
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    if response.status_code == 200:
+        assert Appointment.objects.count() == before
