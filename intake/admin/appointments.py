@@ -15,6 +15,7 @@ row directly.
 """
 
 import datetime
+import re
 import secrets
 
 from django import forms
@@ -327,8 +328,9 @@ class AppointmentEntryForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not self.errors and not (data.get("mobile") or data.get("email")):
-            raise ValidationError(gettext("Give a mobile number, an email address or both."))
+        contact_errors = "mobile" in self.errors or "email" in self.errors
+        if not contact_errors and not (data.get("mobile") or data.get("email")):
+            self.add_error(None, gettext("Give a mobile number, an email address or both."))
         day, time = data.get("appointment_date"), data.get("appointment_time")
         if day is not None and time is not None:
             try:
@@ -701,8 +703,10 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def _import_checked(self, request: HttpRequest, preview: str) -> HttpResponse:
         """Import the file checked a moment ago (kept for this user only), all or nothing."""
-        key = self._preview_key(request, preview[:64])
-        content = cache.get(key) if preview else None
+        # The key is ours (token_urlsafe); anything else names no checked file.
+        well_formed = re.fullmatch(r"[A-Za-z0-9_-]{16,64}", preview) is not None
+        key = self._preview_key(request, preview if well_formed else "")
+        content = cache.get(key) if well_formed else None
         if not isinstance(content, bytes):
             self.message_user(
                 request,

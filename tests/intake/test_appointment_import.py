@@ -511,6 +511,14 @@ def test_a_checked_file_is_kept_for_the_user_who_checked_it_only(front_desk):
     assert_nothing_stored()
 
 
+@pytest.mark.parametrize("preview", ["", "nope", "x\x00" * 10, "'; DROP TABLE x; --", "a" * 500])
+def test_a_made_up_preview_imports_nothing(front_desk, preview):
+    upload(front_desk, csv_bytes([row()]))
+    response = front_desk.post(IMPORT_URL, {"preview": preview})
+    assert response.status_code == 302 and response["Location"] == IMPORT_URL
+    assert_nothing_stored()
+
+
 def test_the_import_needs_the_csrf_token(front_desk):
     client = Client(enforce_csrf_checks=True)
     client.force_login(front_desk.user)
