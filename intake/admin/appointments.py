@@ -516,6 +516,24 @@ class AppointmentAdmin(admin.ModelAdmin):
     def cancelled_when(self, appointment: Appointment) -> str:
         return staff_datetime(appointment.cancelled_at) or gettext("no")
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The appointment's read-only page, its viewing recorded like a case's or a patient's.
+
+        The audit middleware records the case and patient screens by URL name;
+        this page shows a patient's name and date of birth, so it records itself.
+        """
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            audit_record(
+                request=request,
+                action=AuditEntry.Action.VIEW,
+                object_type="appointment",
+                object_id=unquote(object_id),
+                object_label=f"appointment {unquote(object_id)}",
+                status_code=200,
+            )
+        return response
+
     # URLs: the list is "Upcoming visits"; add is the form; import, resend, cancel.
 
     def get_urls(self):

@@ -380,6 +380,8 @@ def test_the_appointment_page_is_read_only(front_desk):
     assert page.status_code == 200
     assert "30 Nov 2026, 09:00" in page.content.decode()
     assert ">not sent</strong>" in page.content.decode()
+    viewed = AuditEntry.objects.get(action="view", object_type="appointment")
+    assert (viewed.user, viewed.object_id) == (front_desk.user, str(invitation.appointment_id))
     delete = reverse("admin:intake_appointment_delete", args=[invitation.appointment_id])
     assert front_desk.get(delete).status_code == 403
 
