@@ -32,7 +32,7 @@ import urllib.error
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case as SQLCase
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.template.loader import render_to_string
@@ -112,6 +112,39 @@ def _messages_store(
         if created_ids:
             transaction.on_commit(lambda: invitation_messages_enqueue(created_ids))
     return messages, len(created_ids)
+
+
+def invitation_messages_queue_new(
+    invitations: list[Invitation], *, kind: str = Kind.INVITATION, hours_before: int = 0
+) -> list[InvitationMessage]:
+    """``queue_invitation_messages`` for many invitations that have no such message yet.
+
+    The same rows and the same tasks queued on commit, written with one
+    INSERT per thousand messages instead of a look-up and an insert each (for
+    an import of thousands of appointments, or the reminders due in one run).
+    A message already stored makes the unique constraint raise
+    ``IntegrityError`` and nothing is stored: use it only where none can be.
+    """
+    now = timezone.now()
+    messages = [
+        InvitationMessage(
+            invitation=invitation,
+            kind=kind,
+            channel=channel,
+            hours_before=hours_before,
+            resend_number=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for invitation in invitations
+        for channel in invitation_channels(invitation)
+    ]
+    with transaction.atomic():
+        created = InvitationMessage.objects.bulk_create(messages, batch_size=1000)
+        message_ids = [message.pk for message in created]
+        if message_ids:
+            transaction.on_commit(lambda: invitation_messages_enqueue(message_ids))
+    return created
 
 
 def invitation_messages_enqueue(message_ids: list[int]) -> None:
@@ -430,12 +463,26 @@ def send_due_reminders(now: datetime.datetime | None = None) -> int:
     """Queue the reminders that are due now (``due_reminders``); returns how many were queued.
 
     One per step per invitation however often it runs, two runs at once
-    included: the unique constraint ``invitation_message_once`` keeps the
-    second from storing another, and only new messages are queued.
+    included. The due invitations have no reminder for their step yet, so
+    they are all stored with one INSERT per thousand messages; if another run
+    stored some meanwhile, the unique constraint ``invitation_message_once``
+    refuses the batch and it is stored again one invitation at a time, each
+    finding what is already there. Only new messages are queued.
     """
     now = now or timezone.now()
+    due = list(due_reminders(now)[:JOB_BATCH])
+    steps: dict[int, list[Invitation]] = {}
+    for invitation in due:
+        steps.setdefault(invitation.due_hours, []).append(invitation)
+    try:
+        with transaction.atomic():
+            for hours, invitations in steps.items():
+                invitation_messages_queue_new(invitations, kind=Kind.REMINDER, hours_before=hours)
+        return len(due)
+    except IntegrityError:
+        logger.info("Another run stored some of these reminders; storing them one by one")
     queued = 0
-    for invitation in due_reminders(now)[:JOB_BATCH]:
+    for invitation in due:
         _messages, created = _messages_store(
             invitation=invitation,
             kind=Kind.REMINDER,

@@ -8,11 +8,13 @@ local SMS gateway, as in test_invitation_sending.py.
 
 import datetime
 import io
+import threading
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from intake.invitation_sending import due_reminders, queue_invitation_messages, send_due_reminders
@@ -23,6 +25,7 @@ from intake.invitations import (
     invitation_token,
 )
 from intake.models import Invitation, InvitationMessage
+from tests.intake.alert_receivers import wait_for
 from tests.intake.questionnaire import fill_all, post_step
 from tests.intake.test_invitation_sending import running_sms_gateway, text_part
 
@@ -363,3 +366,70 @@ def test_the_due_query_reads_the_waiting_invitations_index(django_db_blocker):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "invitation_waiting" in plan, plan
+
+
+def due_invitations(count: int) -> None:
+    for number in range(count):
+        appointment_create(
+            new=NewAppointment(
+                first_name="Test",
+                last_name=f"Due-{number}-Example",
+                date_of_birth=BORN,
+                starts_at=APPOINTMENT,
+                email=f"test.due.{number}@example.com",
+                mobile="555 010 0150" if number % 2 else "",
+            ),
+            by=None,
+        )
+
+
+@pytest.mark.parametrize("count", [1, 40])
+def test_the_job_stores_the_due_reminders_in_the_same_statements_for_few_or_many(
+    count, django_capture_on_commit_callbacks
+):
+    due_invitations(count)
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        assert send_due_reminders(APPOINTMENT - 24 * HOUR) == count
+    # The due query, then one INSERT (savepoints around it).
+    assert len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]) == 2
+    assert len(callbacks) == 1
+    assert InvitationMessage.objects.filter(kind=Kind.REMINDER).count() == count + count // 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two writers at once (PostgreSQL)")
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_store_each_reminder_once(mail_server):
+    """The second run reads before the first commits, then waits on the unique index."""
+    due_invitations(3)
+    now = APPOINTMENT - 24 * HOUR
+    other_run: dict[str, object] = {}
+
+    def second_run():
+        try:
+            other_run["queued"] = send_due_reminders(now)
+        except Exception as error:  # reported below, in the test's thread
+            other_run["error"] = error
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        assert send_due_reminders(now) == 3
+        thread = threading.Thread(target=second_run)
+        thread.start()
+        with connection.cursor() as cursor:
+
+            def second_run_waits():
+                # pg_locks is read live (pg_stat_activity would be one snapshot
+                # for the whole transaction).
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                return cursor.fetchone()[0] > 0 or other_run
+
+            wait_for(second_run_waits, what="the second run to wait on the first")
+    thread.join(timeout=20)
+    assert other_run == {"queued": 0}
+    # Three emails and one text message, each stored and sent once.
+    assert InvitationMessage.objects.filter(kind=Kind.REMINDER, state=State.SENT).count() == 4
+    assert len(mail_server.messages) == 3
