@@ -42,9 +42,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .invitation_sending import invitation_channels, invitation_messages_enqueue
+from .invitation_sending import invitation_messages_queue_new
 from .invitations import NewAppointment, appointments_create_many
-from .models import Appointment, Invitation, InvitationMessage
+from .models import Appointment, Invitation
 from .services import normalise_last_name
 
 #: A week of a busy clinic network is well under this; a bigger file is refused unread.
@@ -539,34 +539,3 @@ def appointments_import_csv(*, content: bytes, by: AbstractBaseUser | None) -> l
         invitations = appointments_create_many(news=[row.new for row in checked.rows], by=by)
         invitation_messages_queue_new(invitations)
     return invitations
-
-
-def invitation_messages_queue_new(invitations: list[Invitation]) -> list[InvitationMessage]:
-    """``queue_invitation_messages`` for many invitations made in this transaction.
-
-    The same rows (the invitation's first message on each of its channels) and
-    the same tasks queued on commit, but written with one INSERT per thousand
-    messages: a new invitation has no message yet, so there is nothing to find
-    first, and calling ``queue_invitation_messages`` once per invitation cost
-    about three statements a message (12-19 s for 5,000 rows). Belongs in
-    ``intake/invitation_sending.py``; here until its owner takes it.
-    """
-    now = timezone.now()
-    messages = [
-        InvitationMessage(
-            invitation=invitation,
-            kind=InvitationMessage.Kind.INVITATION,
-            channel=channel,
-            hours_before=0,
-            resend_number=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for invitation in invitations
-        for channel in invitation_channels(invitation)
-    ]
-    with transaction.atomic():
-        created = InvitationMessage.objects.bulk_create(messages, batch_size=1000)
-        message_ids = [message.pk for message in created]
-        transaction.on_commit(lambda: invitation_messages_enqueue(message_ids))
-    return created
