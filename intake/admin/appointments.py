@@ -49,7 +49,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -742,7 +742,11 @@ class AppointmentAdmin(admin.ModelAdmin):
         cache.delete(key)
         self.message_user(
             request,
-            gettext("%(count)d appointments imported; their links are on their way.")
+            ngettext(
+                "%(count)d appointment imported; its link is on its way.",
+                "%(count)d appointments imported; their links are on their way.",
+                len(invitations),
+            )
             % {"count": len(invitations)},
             messages.SUCCESS,
         )
