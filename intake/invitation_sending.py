@@ -147,12 +147,19 @@ def invitation_messages_queue_new(
     return created
 
 
-def invitation_messages_enqueue(message_ids: list[int]) -> None:
-    """Queue one try of each message (a ``send_invitation_message`` task)."""
-    from .tasks import send_invitation_message
+#: Messages tried by one task when many are queued at once (``send_invitation_messages``).
+ENQUEUE_BATCH = 50
 
-    for message_id in message_ids:
-        send_invitation_message.enqueue(message_id=message_id)
+
+def invitation_messages_enqueue(message_ids: list[int]) -> None:
+    """Queue one try of each message: a task for one, a task per ``ENQUEUE_BATCH`` for many."""
+    from .tasks import send_invitation_message, send_invitation_messages
+
+    if len(message_ids) == 1:
+        send_invitation_message.enqueue(message_id=message_ids[0])
+        return
+    for start in range(0, len(message_ids), ENQUEUE_BATCH):
+        send_invitation_messages.enqueue(message_ids=message_ids[start : start + ENQUEUE_BATCH])
 
 
 # Timing ---------------------------------------------------------------------------

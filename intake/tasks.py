@@ -1,5 +1,7 @@
 """Background work: delivering emergency alerts and escalations (see intake/alerts.py)."""
 
+from collections import Counter
+
 from django.db import transaction
 from django.tasks import task
 
@@ -56,3 +58,19 @@ def send_invitation_message(message_id: int) -> str:
     from .invitation_sending import invitation_message_attempt
 
     return invitation_message_attempt(message_id=message_id)
+
+
+@task
+def send_invitation_messages(message_ids: list[int]) -> dict[str, int]:
+    """Try several stored messages once each, in turn: an import's or a reminder run's.
+
+    One task per batch rather than one per message: queuing a task is a
+    statement of its own, and an import of 5,000 appointments queues about
+    6,700 messages. Each message is claimed, sent and recorded on its own
+    (``invitation_message_attempt``), so a failure is retried alone, and a
+    worker stopped half-way leaves the rest pending for the job to queue
+    again. Returns how many ended each way.
+    """
+    from .invitation_sending import invitation_message_attempt
+
+    return dict(Counter(invitation_message_attempt(message_id=pk) for pk in message_ids))

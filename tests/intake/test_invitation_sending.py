@@ -583,3 +583,31 @@ def test_no_reminder_once_a_case_was_sent_early(
     )
     assert [(m.state, m.last_error) for m in reminders] == [(State.SKIPPED, "answers already sent")]
     assert mail_server.messages == []
+
+
+def test_many_messages_are_queued_in_batches_and_each_is_sent_once(
+    django_capture_on_commit_callbacks, mail_server, clock, settings
+):
+    from intake.invitation_sending import ENQUEUE_BATCH, invitation_messages_queue_new
+    from intake.invitations import appointments_create_many
+    from intake.tasks import send_invitation_messages
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    news = [new_appointment(last_name=f"Batch-{number:03d}", mobile="") for number in range(120)]
+    invitations = appointments_create_many(news=news, by=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = invitation_messages_queue_new(invitations)
+
+    tasks = list(DBTaskResult.objects.order_by("pk"))
+    assert len(messages) == 120
+    assert len(tasks) == 3 == -(-120 // ENQUEUE_BATCH)
+    assert {task.task_path for task in tasks} == {"intake.tasks.send_invitation_messages"}
+    for task in tasks:  # as the worker runs them
+        assert send_invitation_messages.call(**task.args_kwargs["kwargs"]) == {
+            "sent": len(task.args_kwargs["kwargs"]["message_ids"])
+        }
+    assert len(mail_server.subjects()) == 120
+    assert set(InvitationMessage.objects.values_list("state", flat=True)) == {"sent"}
+    # A task run twice (a worker restarted) sends nothing more.
+    assert send_invitation_messages.call(**tasks[0].args_kwargs["kwargs"]) == {"not due": 50}
+    assert len(mail_server.subjects()) == 120
