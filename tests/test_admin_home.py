@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 SUPERUSER = "superuser"
 NO_ROLE = "staff without a role"
 
-CASES = ["Red-flag queue", "All cases", "Patients"]
+CASES = ["Red-flag queue", "All cases", "Patients", "Upcoming visits"]
 CONTENT = ["Conditions", "References"]
 PEOPLE_ALL = [
     "Staff users",

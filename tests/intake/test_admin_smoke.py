@@ -9,6 +9,24 @@ from tests.factories import CaseFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
+def appointment_for_smoke_test():
+    import datetime
+
+    from django.utils import timezone
+
+    from intake.invitations import NewAppointment, appointment_create
+
+    new = NewAppointment(
+        first_name="Test",
+        last_name="Smoke-Example",
+        date_of_birth=datetime.date(1961, 5, 17),
+        starts_at=timezone.now() + datetime.timedelta(days=2),
+        mobile="555-0100",
+    )
+    return appointment_create(new=new, by=None).appointment
+
+
 # Models whose admin this work owns or configures (the conditions app tests its own).
 SMOKE_APP_LABELS = ("intake", "auth")
 
@@ -20,6 +38,8 @@ def make_object(model):
             return model.objects.get(pk=CaseFactory(changes={"saddle_numbness": "yes"}).pk)
         case "intake.Patient":
             return PatientFactory()
+        case "intake.Appointment":
+            return appointment_for_smoke_test()
         case "auth.User":
             return UserFactory()
         case "auth.Group":

@@ -26,6 +26,12 @@ CASE_HANDLING = {
     "intake.assign_case",
     "intake.add_case_note",
 }
+#: Front desk and above (issue 21): Upcoming visits, entering and importing, resend and cancel.
+APPOINTMENTS = {
+    "intake.view_appointment",
+    "intake.add_appointment",
+    "intake.change_appointment",
+}
 
 
 def staff_in(role: str, **kwargs):
@@ -51,20 +57,22 @@ def test_the_data_migration_created_the_three_roles():
         CLINICIAN,
         CLINIC_MANAGER,
     }
-    assert group_permissions(FRONT_DESK) == CASE_HANDLING
+    assert group_permissions(FRONT_DESK) == CASE_HANDLING | APPOINTMENTS
 
 
 def test_front_desk_handles_cases_but_cannot_correct_answers_or_edit_content():
     ensure_staff_roles()
     permissions = group_permissions(FRONT_DESK)
-    assert permissions == CASE_HANDLING
+    assert permissions == CASE_HANDLING | APPOINTMENTS
     assert "intake.correct_case_answers" not in permissions
     assert not any(p.startswith(("conditions.", "auth.")) for p in permissions)
 
 
 def test_clinician_can_do_everything_on_cases_including_corrections():
     ensure_staff_roles()
-    assert group_permissions(CLINICIAN) == CASE_HANDLING | {"intake.correct_case_answers"}
+    assert group_permissions(CLINICIAN) == CASE_HANDLING | APPOINTMENTS | {
+        "intake.correct_case_answers"
+    }
 
 
 def test_clinic_manager_edits_content_and_users_and_only_views_cases():
@@ -89,7 +97,15 @@ def test_clinic_manager_edits_content_and_users_and_only_views_cases():
     assert not {"auth.change_group", "auth.add_group", "auth.delete_group"} & permissions
     assert "auth.delete_user" not in permissions
     intake = {p for p in permissions if p.startswith("intake.")}
-    assert intake == {"intake.view_case", "intake.view_redflagcase", "intake.view_patient"}
+    assert (
+        intake
+        == {
+            "intake.view_case",
+            "intake.view_redflagcase",
+            "intake.view_patient",
+        }
+        | APPOINTMENTS
+    )
 
 
 def test_ensure_staff_roles_is_idempotent_and_keeps_extra_grants():
