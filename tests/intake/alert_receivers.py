@@ -231,6 +231,79 @@ def running_webhook(settings, *, timeout: float = 0.5):
         receiver.stop()
 
 
+#: The key the test SMS gateway checks signatures with (invitations, issue 21).
+SMS_KEY = "test-sms-gateway-key-" + "s" * 40
+
+
+class SMSGateway:
+    """An HTTP SMS gateway on 127.0.0.1: 401 for a bad signature, else the next of ``answers``.
+
+    ``answers`` is a list of status codes to give, in order; once it is empty
+    every request is accepted (200).
+    """
+
+    def __init__(self, key: str):
+        self.key = key
+        self.port = free_port()
+        self.answers: list[int] = []
+        self.requests: list[WebhookRequest] = []
+        self.accepted: list[WebhookRequest] = []
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/sms"
+
+    def start(self) -> None:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's hook name
+                length = int(self.headers.get("Content-Length", 0))
+                request = WebhookRequest(self.path, dict(self.headers), self.rfile.read(length))
+                with gateway.lock:
+                    gateway.requests.append(request)
+                    if not request.signature_valid(gateway.key):
+                        status = 401
+                    else:
+                        status = gateway.answers.pop(0) if gateway.answers else 200
+                    if status == 200:
+                        gateway.accepted.append(request)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps({"ok": status == 200}).encode())
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+@contextmanager
+def running_sms_gateway(settings, *, key: str = SMS_KEY):
+    """A real SMS gateway for the test, configured as the app's text-message backend."""
+    gateway = SMSGateway(SMS_KEY)
+    gateway.start()
+    settings.CLINIC_SMS_BACKEND = "http"
+    settings.CLINIC_SMS_GATEWAY_URL = gateway.url
+    settings.CLINIC_SMS_GATEWAY_KEY = key
+    settings.CLINIC_SMS_GATEWAY_TIMEOUT = 1
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
 #: When the clock stands still in the alert tests (the ``clock`` fixture).
 ALERTS_START = datetime.datetime(2026, 11, 26, 10, 40, tzinfo=datetime.UTC)
 
