@@ -21,13 +21,23 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext
 
 from audit.services import audit_record
 
-from .models import Appointment, Case, IntakeDraft, Invitation, Patient
+from .models import (
+    Appointment,
+    Case,
+    CaseEvent,
+    IntakeDraft,
+    Invitation,
+    InvitationMessage,
+    Patient,
+)
 from .services import draft_create, normalise_last_name, normalise_phone
 
 LINK_HMAC_PURPOSE = "clinic.invitation-link"
@@ -306,3 +316,80 @@ def invitation_stop_reminders(*, invitation: Invitation) -> None:
             object_id=invitation.appointment_id,
         )
     invitation.refresh_from_db()
+
+
+# Staff's actions on a visit (Upcoming visits): each writes its audit entry and,
+# for an appointment with a case, a timeline entry in the same transaction.
+
+
+class VisitActionRefused(Exception):
+    """The action does not apply to the appointment as it is now (message for staff)."""
+
+
+def invitation_resend(*, invitation: Invitation, by: AbstractBaseUser) -> list[InvitationMessage]:
+    """Send the invitation's link again on every channel it has (the next resend number).
+
+    Refused for a cancelled appointment and for a link that no longer opens
+    (locked, finished or expired): the patient could do nothing with it.
+    """
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("appointment")
+            .get(pk=invitation.pk)
+        )
+        if invitation.appointment.status == Appointment.Status.CANCELLED:
+            raise VisitActionRefused(gettext("The appointment is cancelled."))
+        if not invitation.usable():
+            raise VisitActionRefused(
+                gettext("The link no longer opens (finished, locked or past its day).")
+            )
+        last = invitation.messages.aggregate(last=Max("resend_number"))["last"] or 0
+        resend_number = last + 1
+        from .invitation_sending import queue_invitation_messages  # it imports this module
+
+        queued = queue_invitation_messages(invitation=invitation, resend_number=resend_number)
+        audit_record(
+            request=None,
+            user=by,
+            action="appointment.resend",
+            object_type="appointment",
+            object_id=invitation.appointment_id,
+            details={
+                "invitation": invitation.pk,
+                "resend_number": resend_number,
+                "channels": [message.channel for message in queued],
+            },
+        )
+        if invitation.case_id is not None:
+            CaseEvent.objects.create(
+                case_id=invitation.case_id,
+                kind=CaseEvent.Kind.NOTE,
+                author=by,
+                summary=f"Questionnaire link sent to the patient again (resend {resend_number}).",
+            )
+    return queued
+
+
+def visit_cancel(*, appointment: Appointment, by: AbstractBaseUser) -> Appointment:
+    """Cancel the appointment (``appointment_cancel``) and note it on its case's timeline."""
+    from .templatetags.intake_admin import staff_datetime  # the staff's one time format
+
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status == Appointment.Status.CANCELLED:
+            raise VisitActionRefused(gettext("The appointment was already cancelled."))
+        appointment_cancel(appointment=appointment, by=by)
+        case_id = (
+            Invitation.objects.filter(appointment=appointment)
+            .values_list("case_id", flat=True)
+            .first()
+        )
+        if case_id is not None:
+            CaseEvent.objects.create(
+                case_id=case_id,
+                kind=CaseEvent.Kind.NOTE,
+                author=by,
+                summary=f"Appointment of {staff_datetime(appointment.starts_at)} cancelled.",
+            )
+    return appointment

@@ -21,27 +21,11 @@ import secrets
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import (
-    Case as SqlCase,
-)
-from django.db.models import (
-    CharField,
-    Count,
-    Exists,
-    IntegerField,
-    Max,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -59,9 +43,16 @@ from audit.services import audit_record
 
 from .. import appointment_import as csv_import
 from ..invitation_sending import queue_invitation_messages
-from ..invitations import NewAppointment, appointment_cancel, appointment_create
-from ..models import Appointment, Case, CaseEvent, Invitation, InvitationMessage
+from ..invitations import (
+    NewAppointment,
+    VisitActionRefused,
+    appointment_create,
+    invitation_resend,
+    visit_cancel,
+)
+from ..models import Appointment
 from ..templatetags.intake_admin import language_in_words, staff_date, staff_datetime
+from ..visits import VisitState, upcoming_visits, visit_state_counts
 from .common import STYLESHEET, TIER_LABELS
 
 PERM_VIEW = "intake.view_appointment"
@@ -76,184 +67,6 @@ PREVIEW_SECONDS = 30 * 60
 PREVIEW_ROWS = 100
 #: Room for the form's other fields around the file, when judging a request's size.
 UPLOAD_SLACK_BYTES = 64 * 1024
-
-
-# Services: staff's two actions on a visit --------------------------------------------
-#
-# They belong beside appointment_cancel in intake/invitations.py; they live here
-# until that module's owner moves them. Each writes its audit entry and, for an
-# appointment with a case, a timeline entry in the same transaction.
-
-
-class VisitActionRefused(Exception):
-    """The action does not apply to the appointment as it is now (message for staff)."""
-
-
-def invitation_resend(*, invitation: Invitation, by: AbstractBaseUser) -> list[InvitationMessage]:
-    """Send the invitation's link again on every channel it has (the next resend number).
-
-    Refused for a cancelled appointment and for a link that no longer opens
-    (locked, finished or expired): the patient could do nothing with it.
-    """
-    with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update()
-            .select_related("appointment")
-            .get(pk=invitation.pk)
-        )
-        if invitation.appointment.status == Appointment.Status.CANCELLED:
-            raise VisitActionRefused(gettext("The appointment is cancelled."))
-        if not invitation.usable():
-            raise VisitActionRefused(
-                gettext("The link no longer opens (finished, locked or past its day).")
-            )
-        last = invitation.messages.aggregate(last=Max("resend_number"))["last"] or 0
-        resend_number = last + 1
-        queued = queue_invitation_messages(invitation=invitation, resend_number=resend_number)
-        audit_record(
-            request=None,
-            user=by,
-            action="appointment.resend",
-            object_type="appointment",
-            object_id=invitation.appointment_id,
-            details={
-                "invitation": invitation.pk,
-                "resend_number": resend_number,
-                "channels": [message.channel for message in queued],
-            },
-        )
-        if invitation.case_id is not None:
-            CaseEvent.objects.create(
-                case_id=invitation.case_id,
-                kind=CaseEvent.Kind.NOTE,
-                author=by,
-                summary=f"Questionnaire link sent to the patient again (resend {resend_number}).",
-            )
-    return queued
-
-
-def visit_cancel(*, appointment: Appointment, by: AbstractBaseUser) -> Appointment:
-    """Cancel the appointment (``appointment_cancel``) and note it on its case's timeline."""
-    with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if appointment.status == Appointment.Status.CANCELLED:
-            raise VisitActionRefused(gettext("The appointment was already cancelled."))
-        appointment_cancel(appointment=appointment, by=by)
-        case_id = (
-            Invitation.objects.filter(appointment=appointment)
-            .values_list("case_id", flat=True)
-            .first()
-        )
-        if case_id is not None:
-            CaseEvent.objects.create(
-                case_id=case_id,
-                kind=CaseEvent.Kind.NOTE,
-                author=by,
-                summary=f"Appointment of {staff_datetime(appointment.starts_at)} cancelled.",
-            )
-    return appointment
-
-
-# Reads: the visits of a day or week, each with its state -------------------------------
-
-
-class VisitState:
-    """The state of an appointment's invitation, in words; the first that applies wins."""
-
-    CANCELLED = "cancelled"
-    FINISHED = "finished"
-    LOCKED = "locked"
-    NOT_FINISHED = "not_finished"
-    STOPPED = "stopped"
-    OPENED = "opened"
-    BOUNCED = "bounced"
-    SENT = "sent"
-    NOT_SENT = "not_sent"
-
-    LABELS = {
-        CANCELLED: _("cancelled"),
-        FINISHED: _("finished"),
-        LOCKED: _("locked"),
-        NOT_FINISHED: _("not finished"),
-        STOPPED: _("reminders stopped"),
-        OPENED: _("opened"),
-        BOUNCED: _("bounced"),
-        SENT: _("sent"),
-        NOT_SENT: _("not sent"),
-    }
-    MEANINGS = {
-        CANCELLED: _("The appointment was cancelled: the link no longer opens."),
-        FINISHED: _("The patient sent the whole questionnaire; its tier and case are shown."),
-        LOCKED: _("Three wrong dates of birth were typed on the link: it is locked."),
-        NOT_FINISHED: _(
-            "Answers were sent early at a warning sign, or the visit time came, "
-            "and the questionnaire is not finished."
-        ),
-        STOPPED: _("The patient asked for no more reminders."),
-        OPENED: _("The patient opened the link but has not finished."),
-        BOUNCED: _("A message could not be sent and none has gone out."),
-        SENT: _("The link was sent; the patient has not opened it yet."),
-        NOT_SENT: _("No message has gone out yet."),
-    }
-
-
-def _state_expression(now: datetime.datetime) -> SqlCase:
-    """The state as SQL, so the counts and the order are worked out by the database."""
-    messages = InvitationMessage.objects.filter(invitation=OuterRef("invitation"))
-    sent = Exists(messages.filter(state=InvitationMessage.State.SENT))
-    failed = Exists(messages.filter(state=InvitationMessage.State.FAILED))
-    return SqlCase(
-        When(status=Appointment.Status.CANCELLED, then=Value(VisitState.CANCELLED)),
-        When(invitation__finished_at__isnull=False, then=Value(VisitState.FINISHED)),
-        When(invitation__locked_at__isnull=False, then=Value(VisitState.LOCKED)),
-        When(
-            Q(invitation__case__isnull=False) | Q(starts_at__lte=now),
-            then=Value(VisitState.NOT_FINISHED),
-        ),
-        When(invitation__reminders_stopped_at__isnull=False, then=Value(VisitState.STOPPED)),
-        When(invitation__opened_at__isnull=False, then=Value(VisitState.OPENED)),
-        When(failed & ~sent, then=Value(VisitState.BOUNCED)),
-        When(sent, then=Value(VisitState.SENT)),
-        default=Value(VisitState.NOT_SENT),
-        output_field=CharField(),
-    )
-
-
-def upcoming_visits(
-    *, start: datetime.datetime, end: datetime.datetime, now: datetime.datetime | None = None
-) -> QuerySet[Appointment]:
-    """Appointments from ``start`` to before ``end``, open emergencies first, then by time.
-
-    Each carries ``visit_state`` (a ``VisitState``), its patient, invitation and
-    case, all in one query.
-    """
-    now = now or timezone.now()
-    open_emergency = SqlCase(
-        When(
-            invitation__case__tier=Case.Tier.EMERGENCY,
-            invitation__case__status__in=Case.OPEN_STATUSES,
-            then=Value(0),
-        ),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
-    return (
-        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
-        .select_related("patient", "invitation", "invitation__case")
-        .annotate(visit_state=_state_expression(now), emergency_last=open_emergency)
-        .order_by("emergency_last", "starts_at", "pk")
-    )
-
-
-def visit_state_counts(visits: QuerySet[Appointment]) -> dict[str, int]:
-    """How many of ``visits`` are in each state (every state listed, zeros too); one query."""
-    found = dict(
-        visits.order_by()
-        .values_list("visit_state")
-        .annotate(number=Count("pk"))
-        .values_list("visit_state", "number")
-    )
-    return {state: found.get(state, 0) for state in VisitState.LABELS}
 
 
 # Forms -------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from intake.admin.appointments import VisitState
 from intake.invitations import (
     NewAppointment,
     appointment_cancel,
@@ -28,6 +27,7 @@ from intake.invitations import (
 )
 from intake.models import Appointment, Case, CaseEvent, Invitation, InvitationMessage
 from intake.roles import CLINIC_MANAGER, CLINICIAN, FRONT_DESK, ensure_staff_roles
+from intake.visits import VisitState
 from tests.factories import UserFactory
 from tests.intake.questionnaire import fill_all, post_step
 from tests.intake.test_invitations import BORN, confirm
