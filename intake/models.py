@@ -189,6 +189,18 @@ class Case(models.Model):
     #: When the alert was sent, or since when it has been failing or pending.
     alert_state_at = models.DateTimeField(_("alert state since"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    #: For a follow-up, the first case of its chain (issue 22); the baseline
+    #: itself has none. A follow-up's answers are compared with the previous
+    #: case of the chain (``intake.selectors.case_chain``). A follow-up is a
+    #: case of its own, so the queue, its order and its alerts treat it as any.
+    baseline = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("follow-up of"),
+    )
 
     objects = CaseQuerySet.as_manager()
 

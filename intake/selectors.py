@@ -68,6 +68,51 @@ def submitted_case_for_token(raw_token: str | None) -> Case | None:
     )
 
 
+# Follow-ups (issue 22) ----------------------------------------------------------
+
+
+def case_chain(case: Case) -> list[Case]:
+    """The baseline and its follow-ups in time order, for any case of the chain; one query."""
+    root = case.baseline_id or case.pk
+    return list(
+        Case.objects.filter(Q(pk=root) | Q(baseline_id=root))
+        .select_related("patient")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def previous_case(chain: list[Case], case: Case) -> Case | None:
+    """The case before ``case`` in its chain (what a follow-up is compared with), if any."""
+    before = None
+    for member in chain:
+        if member.pk == case.pk:
+            return before
+        before = member
+    return None
+
+
+def with_previous_answers(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """``cases`` with ``previous_answers`` and ``previous_flags`` for each follow-up.
+
+    The previous case of the chain: the latest case sent before this one among
+    the baseline and its follow-ups. Correlated subqueries in the list's own
+    query, so a list of follow-ups reads no case a row; both are None for a
+    baseline (a case that is not a follow-up).
+    """
+    previous = (
+        Case.objects.filter(
+            Q(pk=OuterRef("baseline_id")) | Q(baseline_id=OuterRef("baseline_id")),
+            submitted_at__lt=OuterRef("submitted_at"),
+        )
+        .exclude(pk=OuterRef("pk"))
+        .order_by("-submitted_at", "-pk")
+    )
+    return cases.annotate(
+        previous_answers=Subquery(previous.values("answers")[:1]),
+        previous_flags=Subquery(previous.values("flags")[:1]),
+    )
+
+
 def booked_appointment(case: Case) -> Appointment | None:
     """The appointment a case was sent for through its invitation, if it was (issue 21).
 

@@ -173,8 +173,12 @@ def case_submit(
     language: str = "en",
     early: bool = False,
     patient: Patient | None = None,
+    follow_up_of: Case | None = None,
 ) -> Case:
     """Store a finished questionnaire as a new case, exactly once per submission token.
+
+    ``follow_up_of``: a case of the patient's chain this questionnaire follows
+    up (issue 22); the new case is linked to the chain's baseline.
 
     ``patient``: the record the case belongs to when the clinic already knows
     (a questionnaire opened from the patient's invitation); otherwise the
@@ -202,6 +206,7 @@ def case_submit(
                 reference=reference,
                 early=early,
                 patient=patient,
+                follow_up_of=follow_up_of,
             )
         except IntegrityError:
             # Nothing was stored. Sent before (a retry), or a parallel request
@@ -216,7 +221,7 @@ def case_submit(
 
 
 def _case_create(
-    *, details, answers, submission_token, language, reference, early, patient
+    *, details, answers, submission_token, language, reference, early, patient, follow_up_of
 ) -> Case:
     answers = answers_with_age(answers=answers, date_of_birth=details["date_of_birth"])
     assessment = triage.assess(answers_for_triage(answers))
@@ -242,6 +247,7 @@ def _case_create(
             symptoms_started=_as_date(started) if started else None,
             consented_at=timezone.now(),
             created_early=early,
+            baseline_id=(follow_up_of.baseline_id or follow_up_of.pk) if follow_up_of else None,
         )
         if not early:
             case.completed_at = case.submitted_at
