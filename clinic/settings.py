@@ -521,6 +521,9 @@ if not all(hours.isdigit() and 0 < int(hours) < 10000 for hours in _reminder_hou
     )
 # Largest first: 72 hours before, then 24.
 CLINIC_REMINDER_HOURS = sorted({int(hours) for hours in _reminder_hours}, reverse=True)
+# Follow-ups (issue 22): how many days a follow-up's link works after it is sent;
+# its reminders count back from the end of its last day.
+CLINIC_FOLLOW_UP_DAYS = env_int("CLINIC_FOLLOW_UP_DAYS", 14)
 # Text messages (intake/sms.py): "console" prints them (development), "http"
 # posts each one, signed like the alert webhook, to CLINIC_SMS_GATEWAY_URL
 # (the contract is in the README); or the dotted path of a backend class.

@@ -361,12 +361,20 @@ class QuestionnaireStepForm(forms.Form, metaclass=StepFormMetaclass):
 
     bound_field_class = QuestionBoundField
 
-    def __init__(self, *args, date_of_birth: datetime.date | None = None, **kwargs):
+    def __init__(
+        self, *args, date_of_birth: datetime.date | None = None, follow_up: bool = False, **kwargs
+    ):
         initial = kwargs.get("initial")
         if initial:
             kwargs["initial"] = self._with_date_parts(initial)
         super().__init__(*args, **kwargs)
         self.date_of_birth = date_of_birth
+        self.follow_up = follow_up
+        for code in FOLLOW_UP_ONLY & set(self.fields):
+            if follow_up:
+                self.fields[code].required = True
+            else:
+                del self.fields[code]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -495,6 +503,17 @@ class AboutYouForm(QuestionnaireStepForm):
         error_messages={"required": _("Please tick this box to show you have read it.")},
     )
 
+    #: In a follow-up the clinic has these already: sent back as they are, not shown
+    #: (only the statement about emergencies is asked again).
+    KNOWN_IN_FOLLOW_UP = ("first_name", "last_name", "date_of_birth", "phone", "email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.follow_up:
+            for name in self.KNOWN_IN_FOLLOW_UP:
+                self.fields[name].widget = forms.HiddenInput()
+            del self.fields["appointment_date"]
+
     def clean_first_name(self):
         return self.cleaned_data["first_name"].strip()
 
@@ -595,12 +614,38 @@ CONDITIONAL_QUESTIONS: dict[str, AskedWhen] = {
 
 
 def is_asked(code: str, answers) -> bool:
-    """Whether the question ``code`` was asked, given the other answers."""
+    """Whether the question ``code`` was asked, given the other answers.
+
+    A follow-up's own question (``FOLLOW_UP_ONLY``) was asked only in a
+    follow-up, where it must be answered.
+    """
+    if code in FOLLOW_UP_ONLY:
+        return code in answers
     rule = CONDITIONAL_QUESTIONS.get(code)
     return rule is None or answers.get(rule.controller) in rule.asked_for
 
 
+#: "Compared with last time, your legs are:" (issue 22): a global impression of
+#: change, in our own words (not a licensed instrument), from worse to better.
+CHANGE_CHOICES = [
+    ("much_worse", _("Much worse")),
+    ("a_little_worse", _("A little worse")),
+    ("same", _("The same")),
+    ("a_little_better", _("A little better")),
+    ("much_better", _("Much better")),
+]
+#: Questions asked only in a follow-up questionnaire; a first one leaves them out.
+FOLLOW_UP_ONLY = frozenset({"change_since_last"})
+
+
 class LegsForm(QuestionnaireStepForm):
+    change_since_last = forms.ChoiceField(
+        label=_("Compared with last time you answered, your legs are:"),
+        choices=CHANGE_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,  # required in a follow-up, left out otherwise (__init__)
+        error_messages={"required": REQUIRED_MESSAGE},
+    )
     leg_gives_way = yes_no_field(
         _("Has a leg given way or buckled under you all of a sudden?"),
         _("For example, your knee gave way and you nearly fell or did fall."),

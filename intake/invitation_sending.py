@@ -35,6 +35,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Case as SQLCase
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -73,8 +74,13 @@ def queue_invitation_messages(
     kind: str = Kind.INVITATION,
     hours_before: int = 0,
     resend_number: int = 0,
+    send_at: datetime.datetime | None = None,
 ) -> list[InvitationMessage]:
     """Store one message per channel of ``invitation`` and queue its sending after the commit.
+
+    ``send_at``: a later time for the first try (a follow-up scheduled ahead);
+    the message then waits in the table and the job queues it once its time
+    has come (``invitation_messages_requeue_due``).
 
     Exactly once: a message already stored for this invitation, kind, channel,
     ``hours_before`` and ``resend_number`` is returned as it is and not queued
@@ -83,16 +89,26 @@ def queue_invitation_messages(
     wanted is checked when it is sent, not here.
     """
     messages, _created = _messages_store(
-        invitation=invitation, kind=kind, hours_before=hours_before, resend_number=resend_number
+        invitation=invitation,
+        kind=kind,
+        hours_before=hours_before,
+        resend_number=resend_number,
+        send_at=send_at,
     )
     return messages
 
 
 def _messages_store(
-    *, invitation: Invitation, kind: str, hours_before: int, resend_number: int
+    *,
+    invitation: Invitation,
+    kind: str,
+    hours_before: int,
+    resend_number: int,
+    send_at: datetime.datetime | None = None,
 ) -> tuple[list[InvitationMessage], int]:
     """``queue_invitation_messages``, also saying how many messages are new."""
     now = timezone.now()
+    first_try = max(send_at or now, now)
     messages, created_ids = [], []
     with transaction.atomic():
         for channel in invitation_channels(invitation):
@@ -104,12 +120,12 @@ def _messages_store(
                 channel=channel,
                 hours_before=hours_before,
                 resend_number=resend_number,
-                defaults={"created_at": now, "next_attempt_at": now},
+                defaults={"created_at": now, "next_attempt_at": first_try},
             )
             messages.append(message)
             if created:
                 created_ids.append(message.pk)
-        if created_ids:
+        if created_ids and first_try <= now:
             transaction.on_commit(lambda: invitation_messages_enqueue(created_ids))
     return messages, len(created_ids)
 
@@ -187,23 +203,32 @@ def stop_reminders_url(invitation: Invitation) -> str:
 
 def message_context(message: InvitationMessage) -> dict[str, object]:
     invitation = message.invitation
+    appointment = invitation.appointment
     return {
         "clinic": settings.CLINIC_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
-        "starts_at": timezone.localtime(invitation.appointment.starts_at),
+        "emergency": settings.CLINIC_EMERGENCY_NUMBER,
+        "starts_at": timezone.localtime(appointment.starts_at) if appointment else None,
+        "expires_at": timezone.localtime(invitation.expires_at),
         "link": invitation_url(invitation),
         "stop_link": stop_reminders_url(invitation),
         "reminder": message.kind == Kind.REMINDER,
     }
 
 
+def _templates(invitation: Invitation) -> str:
+    """The wording's family: before a visit, or a follow-up asking how the patient is now."""
+    return "intake/email/invitation" if invitation.appointment_id else "intake/email/follow_up"
+
+
 def invitation_email(message: InvitationMessage) -> EmailMultiAlternatives:
     """The email for a message, plain text with an HTML version, in the patient's language."""
     context = message_context(message)
     with translation.override(message.invitation.language):
-        subject = render_to_string("intake/email/invitation_subject.txt", context)
-        text = render_to_string("intake/email/invitation.txt", context)
-        html = render_to_string("intake/email/invitation.html", context)
+        family = _templates(message.invitation)
+        subject = render_to_string(f"{family}_subject.txt", context)
+        text = render_to_string(f"{family}.txt", context)
+        html = render_to_string(f"{family}.html", context)
     email = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
         body=text,
@@ -216,7 +241,9 @@ def invitation_email(message: InvitationMessage) -> EmailMultiAlternatives:
 def invitation_sms_text(message: InvitationMessage) -> str:
     """The text message for a message: short, in the patient's language."""
     with translation.override(message.invitation.language):
-        text = render_to_string("intake/email/invitation_sms.txt", message_context(message))
+        text = render_to_string(
+            f"{_templates(message.invitation)}_sms.txt", message_context(message)
+        )
     return "\n".join(line.strip() for line in text.strip().splitlines() if line.strip())
 
 
@@ -279,7 +306,8 @@ def _refused_for_good(error: BaseException) -> bool:
 def why_not_send(message: InvitationMessage, *, now: datetime.datetime) -> str:
     """Why a message must not go out now (for staff, in English); "" when it may."""
     invitation = message.invitation
-    if invitation.appointment.status == Appointment.Status.CANCELLED:
+    appointment = invitation.appointment
+    if appointment is not None and appointment.status == Appointment.Status.CANCELLED:
         return "appointment cancelled"
     if invitation.locked_at is not None:
         return "link locked"
@@ -294,7 +322,7 @@ def why_not_send(message: InvitationMessage, *, now: datetime.datetime) -> str:
             return "reminders stopped"
         if invitation.case_id is not None:
             return "answers already sent"
-        if now >= invitation.appointment.starts_at:
+        if appointment is not None and now >= appointment.starts_at:
             return "appointment started"
     return ""
 
@@ -416,10 +444,11 @@ def due_reminders(now: datetime.datetime) -> QuerySet[Invitation]:
     """Invitations due a reminder now, each annotated with its step (``due_hours``).
 
     Steps are ``CLINIC_REMINDER_HOURS`` before the appointment (72 and 24 by
-    default). Step ``h`` is due from ``h`` hours before the appointment until
+    default); for a follow-up, which has no appointment, before the end of its
+    link's last day. Step ``h`` is due from ``h`` hours before the appointment until
     the next step's time (the last step: until the appointment starts), so a
     job that was down sends only the latest step, not a burst of old ones;
-    and only if the invitation existed before the step's time (one made two
+    and only if the invitation was sent (``send_after``) before the step's time (one made two
     days ahead gets its invitation and the 24-hour reminder, no 72-hour one).
     Never a step already queued, and never once the questionnaire is
     finished or has a case, reminders are stopped, the link locked or
@@ -433,31 +462,34 @@ def due_reminders(now: datetime.datetime) -> QuerySet[Invitation]:
     steps = sorted(settings.CLINIC_REMINDER_HOURS, reverse=True)
     if not steps:
         return Invitation.objects.none()
-    starts_at = F("appointment__starts_at")
+    # What the steps count back from: the visit, or for a follow-up (no visit)
+    # the end of its link's last day.
+    deadline = F("deadline")
     whens = []
     for index, hours in enumerate(steps):
         before = datetime.timedelta(hours=hours)
-        # The next step's time ends this one's window; the last ends at the start.
+        # The next step's time ends this one's window; the last ends at the deadline.
         window_end = datetime.timedelta(hours=steps[index + 1]) if index + 1 < len(steps) else None
         condition = Q(
-            appointment__starts_at__lte=now + before,
-            created_at__lte=starts_at - Value(before),
+            deadline__lte=now + before,
+            send_after__lte=deadline - Value(before),
         )
-        condition &= Q(appointment__starts_at__gt=now + (window_end or datetime.timedelta()))
+        condition &= Q(deadline__gt=now + (window_end or datetime.timedelta()))
         whens.append(When(condition, then=Value(hours)))
     already_queued = InvitationMessage.objects.filter(
         invitation=OuterRef("pk"), kind=Kind.REMINDER, hours_before=OuterRef("due_hours")
     )
     return (
         Invitation.objects.filter(
+            Q(appointment__isnull=True) | Q(appointment__status=Appointment.Status.BOOKED),
             case__isnull=True,
             finished_at__isnull=True,
             reminders_stopped_at__isnull=True,
             locked_at__isnull=True,
             expires_at__gt=now,
             expires_at__lte=now + datetime.timedelta(hours=steps[0], days=2),
-            appointment__status=Appointment.Status.BOOKED,
         )
+        .annotate(deadline=Coalesce("appointment__starts_at", "expires_at"))
         .annotate(due_hours=SQLCase(*whens, default=None, output_field=IntegerField()))
         .filter(due_hours__isnull=False)
         .filter(~Exists(already_queued))

@@ -174,6 +174,7 @@ def _store_appointments(news: list[NewAppointment], *, by) -> list[Invitation]:
     for new, appointment in zip(news, appointments, strict=True):
         invitation = Invitation(
             appointment=appointment,
+            patient_id=appointment.patient_id,
             email=new.email,
             mobile=new.mobile,
             language=new.language,
@@ -189,12 +190,19 @@ def _patient_key(new: NewAppointment) -> tuple:
     return (normalise_last_name(new.last_name), new.date_of_birth, normalise_phone(new.mobile))
 
 
+def _audit_target(invitation: Invitation) -> dict[str, object]:
+    """What an audit entry about an invitation names: its appointment, or the followed-up case."""
+    if invitation.appointment_id is not None:
+        return {"object_type": "appointment", "object_id": invitation.appointment_id}
+    return {"object_type": "case", "object_id": invitation.follow_up_of_id or ""}
+
+
 def invitation_for_token(raw_token: str | None) -> Invitation | None:
     """The invitation a link's token opens, whatever its state; None for an unknown token."""
     if not raw_token or len(raw_token) > 100:
         return None
     found = (
-        Invitation.objects.select_related("appointment", "appointment__patient")
+        Invitation.objects.select_related("appointment", "patient")
         .filter(token_hash=token_hash(raw_token))
         .first()
     )
@@ -210,7 +218,7 @@ def invitation_check_birth_date(*, invitation: Invitation, typed: datetime.date)
     Counted in the database (``F()``), so tries from two tabs at once both count.
     A lock is recorded in the audit log for the clinic to see.
     """
-    if typed == invitation.appointment.patient.date_of_birth:
+    if typed == invitation.patient.date_of_birth:
         return True
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -222,8 +230,7 @@ def invitation_check_birth_date(*, invitation: Invitation, typed: datetime.date)
             audit_record(
                 request=None,
                 action="invitation.locked",
-                object_type="appointment",
-                object_id=locked.appointment_id,
+                **_audit_target(locked),
                 details={"invitation": locked.pk, "wrong_dates_of_birth": locked.failed_checks},
             )
         locked.save(update_fields=update)
@@ -233,21 +240,31 @@ def invitation_check_birth_date(*, invitation: Invitation, typed: datetime.date)
 
 def about_you_as_typed(invitation: Invitation) -> dict[str, str]:
     """The "About you" step as if the patient had typed what the clinic holds for them."""
-    patient: Patient = invitation.appointment.patient
+    patient: Patient = invitation.patient
     born = patient.date_of_birth
-    day = timezone.localdate(invitation.appointment.starts_at)
-    return {
+    typed = {
         "first_name": patient.first_name,
         "last_name": patient.last_name,
-        "date_of_birth_day": str(born.day),
-        "date_of_birth_month": str(born.month),
-        "date_of_birth_year": str(born.year),
         "phone": invitation.mobile or patient.phone,
         "email": invitation.email,
-        "appointment_date_day": str(day.day),
-        "appointment_date_month": str(day.month),
-        "appointment_date_year": str(day.year),
     }
+    if invitation.follow_up_of_id is not None:
+        # Not shown in a follow-up (``AboutYouForm.KNOWN_IN_FOLLOW_UP``): one hidden date.
+        typed["date_of_birth"] = born.isoformat()
+    else:
+        typed.update(
+            date_of_birth_day=str(born.day),
+            date_of_birth_month=str(born.month),
+            date_of_birth_year=str(born.year),
+        )
+    if invitation.appointment is not None:
+        day = timezone.localdate(invitation.appointment.starts_at)
+        typed.update(
+            appointment_date_day=str(day.day),
+            appointment_date_month=str(day.month),
+            appointment_date_year=str(day.year),
+        )
+    return typed
 
 
 def invitation_start_questionnaire(*, invitation: Invitation) -> tuple[IntakeDraft, str]:
@@ -259,7 +276,8 @@ def invitation_start_questionnaire(*, invitation: Invitation) -> tuple[IntakeDra
     """
     draft, raw_token = draft_create(step="about", data=about_you_as_typed(invitation), answers=None)
     draft.invitation = invitation
-    draft.save(update_fields=["invitation"])
+    draft.follow_up_of_id = invitation.follow_up_of_id
+    draft.save(update_fields=["invitation", "follow_up_of"])
     if invitation.opened_at is None:
         invitation.opened_at = timezone.now()
         invitation.save(update_fields=["opened_at"])
@@ -270,7 +288,7 @@ def invited_patient(draft: IntakeDraft) -> Patient | None:
     """The patient a questionnaire opened from an invitation belongs to, if it was."""
     if draft.invitation_id is None:
         return None
-    return Patient.objects.filter(appointments__invitation__pk=draft.invitation_id).first()
+    return Patient.objects.filter(invitations__pk=draft.invitation_id).first()
 
 
 def invitation_case_made(*, draft: IntakeDraft, case: Case, finished: bool) -> None:
@@ -309,12 +327,7 @@ def invitation_stop_reminders(*, invitation: Invitation) -> None:
         reminders_stopped_at=timezone.now()
     )
     if stopped:
-        audit_record(
-            request=None,
-            action="invitation.stopped",
-            object_type="appointment",
-            object_id=invitation.appointment_id,
-        )
+        audit_record(request=None, action="invitation.stopped", **_audit_target(invitation))
     invitation.refresh_from_db()
 
 
@@ -393,3 +406,79 @@ def visit_cancel(*, appointment: Appointment, by: AbstractBaseUser) -> Appointme
                 summary=f"Appointment of {staff_datetime(appointment.starts_at)} cancelled.",
             )
     return appointment
+
+
+# Follow-ups (issue 22) -----------------------------------------------------------
+
+
+class FollowUpRefused(Exception):
+    """A follow-up cannot be sent for this case (message for staff)."""
+
+
+def follow_up_schedule(
+    *,
+    case: Case,
+    by: AbstractBaseUser | None,
+    send_at: datetime.datetime | None = None,
+    email: str | None = None,
+    mobile: str | None = None,
+) -> Invitation:
+    """Ask the patient of ``case`` how they are now: a follow-up link, sent at ``send_at``.
+
+    Now when ``send_at`` is None or past; otherwise the messages wait and the
+    reminder job sends them when the time comes. By email and/or text message
+    (the patient's record's by default), in the case's language; the link
+    works for ``CLINIC_FOLLOW_UP_DAYS`` days and has reminders like a visit's.
+    The answers become a new case of the same chain (``Case.baseline``),
+    compared with the case before. Refused for a case whose answers were
+    deleted after the retention period: there is nothing to compare with.
+    """
+    from .invitation_sending import queue_invitation_messages  # it imports this module
+    from .templatetags.intake_admin import staff_datetime  # the staff's one time format
+
+    now = timezone.now()
+    send_at = max(send_at or now, now)
+    if not case.answers:
+        raise FollowUpRefused(
+            gettext("This case's answers were deleted, so there is nothing to compare with.")
+        )
+    patient = case.patient
+    email = patient.email if email is None else email
+    mobile = patient.phone if mobile is None else mobile
+    if not (email or mobile):
+        raise FollowUpRefused(gettext("The patient has no email address or phone number."))
+    with transaction.atomic():
+        invitation = Invitation(
+            patient=patient,
+            follow_up_of=case,
+            email=email,
+            mobile=mobile,
+            language=case.language,
+            send_after=send_at,
+            expires_at=end_of_day(
+                send_at + datetime.timedelta(days=settings.CLINIC_FOLLOW_UP_DAYS)
+            ),
+            token_salt=secrets.token_hex(16),
+        )
+        invitation.token_hash = token_hash(invitation_token(invitation))
+        invitation.save(force_insert=True)
+        queue_invitation_messages(invitation=invitation, send_at=send_at)
+        audit_record(
+            request=None,
+            user=by,
+            action="followup.schedule",
+            object_type="case",
+            object_id=case.pk,
+            object_label=case.reference,
+            details={"invitation": invitation.pk, "send_at": send_at.isoformat()},
+        )
+        when = (
+            "sent to the patient" if send_at <= now else f"scheduled for {staff_datetime(send_at)}"
+        )
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.NOTE,
+            author=by,
+            summary=f"Follow-up questionnaire {when}.",
+        )
+    return invitation

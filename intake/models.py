@@ -389,6 +389,12 @@ class IntakeDraft(models.Model):
     invitation = models.ForeignKey(
         "Invitation", on_delete=models.SET_NULL, null=True, blank=True, related_name="drafts"
     )
+    #: For a follow-up questionnaire (issue 22): the case it follows up. Kept on
+    #: the draft so every page knows, without a query, to ask the follow-up's
+    #: questions.
+    follow_up_of = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -558,12 +564,34 @@ class Appointment(models.Model):
 class Invitation(models.Model):
     """The personal questionnaire link for one appointment, and what became of it."""
 
+    #: The visit the questionnaire is for (a pre-visit invitation); none for a follow-up.
     appointment = models.OneToOneField(
         Appointment,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="invitation",
         verbose_name=_("appointment"),
     )
+    #: The patient the link is for, whose date of birth opens it.
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="invitations",
+        verbose_name=_("patient"),
+    )
+    #: For a follow-up (issue 22): the case whose course it asks about.
+    follow_up_of = models.ForeignKey(
+        Case,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_up_invitations",
+        verbose_name=_("follow-up of"),
+    )
+    #: When the first message goes out (now, or a follow-up scheduled for later).
+    send_after = models.DateTimeField(_("send from"), default=timezone.now)
     #: The link's token is an HMAC of this salt under the app's secret key, so
     #: a reminder sent days later carries the same link without the token
     #: being stored (``intake.invitations.invitation_token``); only its hash is.
@@ -627,7 +655,7 @@ class Invitation(models.Model):
             self.locked_at is None
             and self.finished_at is None
             and now < self.expires_at
-            and self.appointment.status == Appointment.Status.BOOKED
+            and (self.appointment is None or self.appointment.status == Appointment.Status.BOOKED)
         )
 
 

@@ -103,15 +103,24 @@ def _step_answers(draft: IntakeDraft | None) -> dict[str, dict]:
             if draft.answers[step.slug] is not None:
                 answered[step.slug] = draft.answers[step.slug]
         elif step.slug in draft.data:
-            answers = _answers_if_valid(step, draft.data[step.slug], answered)
+            answers = _answers_if_valid(
+                step, draft.data[step.slug], answered, follow_up=_is_follow_up(draft)
+            )
             if answers is not None:
                 answered[step.slug] = answers
     return answered
 
 
-def _answers_if_valid(step: Step, data: dict, answered: dict) -> dict | None:
+def _is_follow_up(draft: IntakeDraft | None) -> bool:
+    """Whether the questionnaire is a follow-up (issue 22): it asks how things changed."""
+    return draft is not None and draft.follow_up_of_id is not None
+
+
+def _answers_if_valid(
+    step: Step, data: dict, answered: dict, *, follow_up: bool = False
+) -> dict | None:
     """A step's cleaned answers if valid (``answered``: the steps before it), else None."""
-    form = step.form_class(data=data, date_of_birth=_date_of_birth(answered))
+    form = step.form_class(data=data, date_of_birth=_date_of_birth(answered), follow_up=follow_up)
     return form.answers() if form.is_valid() else None
 
 
@@ -158,7 +167,9 @@ def _validated_answers(draft: IntakeDraft, checked_now: dict[str, dict]) -> dict
         if step.slug in checked_now:
             answered[step.slug] = checked_now[step.slug]
         elif step.slug in draft.data:
-            answers = _answers_if_valid(step, draft.data[step.slug], answered)
+            answers = _answers_if_valid(
+                step, draft.data[step.slug], answered, follow_up=_is_follow_up(draft)
+            )
             if answers is not None:
                 answered[step.slug] = answers
     return answered
@@ -261,6 +272,7 @@ def _render_step(
         ),
         "save_failed": save_failed,
         "rate_limited": rate_limited,
+        "follow_up": _is_follow_up(draft),
     }
     return TemplateResponse(request, "intake/step.html", context, status=status)
 
@@ -329,7 +341,12 @@ def _questionnaire_step(request, step: Step):
         if blocker is not None:
             return redirect(_step_url(blocker))
         stored = draft.data.get(step.slug) if draft else None
-        form = step.form_class(initial=stored) if stored else step.form_class()
+        follow_up = _is_follow_up(draft)
+        form = (
+            step.form_class(initial=stored, follow_up=follow_up)
+            if stored
+            else step.form_class(follow_up=follow_up)
+        )
         return _render_step(request, step, form, draft, answered=answered)
 
     data = {name: request.POST.get(name, "") for name in step.form_class.data_keys()}
@@ -345,7 +362,11 @@ def _questionnaire_step(request, step: Step):
         )
     # Validated whatever the button: Back and the language switcher keep a valid step valid.
     # Dates are checked against the date of birth given on the first step.
-    form = step.form_class(data=data, date_of_birth=_date_of_birth(_step_answers(draft)))
+    form = step.form_class(
+        data=data,
+        date_of_birth=_date_of_birth(_step_answers(draft)),
+        follow_up=_is_follow_up(draft),
+    )
     valid = form.is_valid()
     answers = form.answers() if valid else None
     index = STEPS.index(step)
@@ -420,10 +441,18 @@ def _send_if_emergency(draft: IntakeDraft, *, step: Step, partial: dict | None) 
         language=get_language() or "en",
         early=True,
         patient=invited_patient(draft),
+        follow_up_of=_followed_up_case(draft),
     )
     draft_link_early_case(draft=draft, case=case)
     invitation_case_made(draft=draft, case=case, finished=False)
     return case
+
+
+def _followed_up_case(draft: IntakeDraft) -> Case | None:
+    """The case a follow-up questionnaire follows up, as ``case_submit`` links it; one query."""
+    if draft.follow_up_of_id is None:
+        return None
+    return Case.objects.only("pk", "baseline_id").filter(pk=draft.follow_up_of_id).first()
 
 
 def _requested_language(request) -> str | None:
@@ -511,6 +540,7 @@ def _send(draft: IntakeDraft, answered: dict):
             submission_token=draft.submission_token,
             language=get_language() or "en",
             patient=invited_patient(draft),
+            follow_up_of=_followed_up_case(draft),
         )
     draft_mark_submitted(draft=draft, case=case)
     invitation_case_made(draft=draft, case=case, finished=True)

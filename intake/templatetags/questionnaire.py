@@ -27,8 +27,8 @@ register = template.Library()
 
 
 @functools.cache
-def _blank_fields_html(form_class: type, language: str) -> str:
-    return render_crispy_form(form_class())
+def _blank_fields_html(form_class: type, language: str, follow_up: bool = False) -> str:
+    return render_crispy_form(form_class(follow_up=follow_up))
 
 
 def is_blank(form) -> bool:
@@ -40,7 +40,7 @@ def is_blank(form) -> bool:
 def questionnaire_fields(form) -> str:
     """The step's fields; equal to ``{% crispy form %}`` (a test checks every step)."""
     if is_blank(form):
-        return _blank_fields_html(type(form), get_language())
+        return _blank_fields_html(type(form), get_language(), getattr(form, "follow_up", False))
     return render_crispy_form(form)
 
 

@@ -71,3 +71,114 @@ def test_each_follow_up_in_a_list_carries_the_previous_answers_in_one_query(
         assert case.previous_answers == before.answers
         assert case.previous_flags == before.flags
     assert listed[5].previous_answers["pain_score"] == cases[4].answers["pain_score"]
+
+
+# Sending a follow-up and answering it ---------------------------------------------
+
+
+def follow_up_link(invitation) -> str:
+    from django.urls import reverse
+
+    from intake.invitations import invitation_token
+
+    return reverse("intake:invitation", kwargs={"token": invitation_token(invitation)})
+
+
+def test_a_scheduled_follow_up_waits_then_the_job_sends_it(
+    django_capture_on_commit_callbacks, mail_server
+):
+    import io
+
+    import time_machine
+    from django.core.management import call_command
+
+    from intake.invitations import follow_up_schedule
+    from intake.models import InvitationMessage
+
+    baseline = CaseFactory(patient__email="test.follow.up@example.com")
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = follow_up_schedule(
+            case=baseline, by=None, send_at=now + datetime.timedelta(weeks=2)
+        )
+    assert not mail_server.subjects()  # nothing yet
+    assert invitation.appointment is None and invitation.follow_up_of == baseline
+    assert set(InvitationMessage.objects.values_list("state", flat=True)) == {"pending"}
+    assert baseline.events.filter(summary__startswith="Follow-up questionnaire scheduled").exists()
+
+    later = now + datetime.timedelta(weeks=2, minutes=5)
+    with (
+        time_machine.travel(later, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        call_command("send_invitation_reminders", stdout=io.StringIO())
+    subjects = mail_server.subjects()
+    assert subjects and all("how are you now?" in subject for subject in subjects)
+    assert baseline.patient.last_name not in " ".join(subjects)
+
+
+def test_no_follow_up_for_a_case_whose_answers_were_deleted():
+    from intake.invitations import FollowUpRefused, follow_up_schedule
+
+    purged = CaseFactory(answers={}, status=Case.Status.CLOSED)
+    with pytest.raises(FollowUpRefused):
+        follow_up_schedule(case=purged, by=None)
+
+
+def test_the_patient_answers_the_follow_up_and_an_emergency_is_a_new_case_at_once(
+    client, django_capture_on_commit_callbacks
+):
+    from intake.invitations import follow_up_schedule
+    from tests.intake.questionnaire import step_url
+    from tests.intake.test_invitations import CONFIRM, birth_date
+
+    baseline = CaseFactory(changes={"weak_side": "left", "weakness_trend": "same"})
+    invitation = follow_up_schedule(case=baseline, by=None)
+    client.get(follow_up_link(invitation))
+    response = client.post(CONFIRM, birth_date(baseline.patient.date_of_birth))
+    assert response["Location"] == step_url("about")
+
+    # "About you": the details are kept, not shown; only the statement is asked again.
+    page = client.get(step_url("about")).content.decode()
+    assert "How are you now?" in page
+    assert f'type="hidden" name="last_name" value="{baseline.patient.last_name}"' in page
+    assert 'name="consent"' in page
+    assert 'name="appointment_date' not in page
+    assert (
+        client.post(step_url("about"), {**hidden_details(page), "consent": "on"}).status_code == 302
+    )
+
+    # The legs step asks how things changed, and needs an answer.
+    legs = client.get(step_url("legs")).content.decode()
+    assert "Compared with last time you answered, your legs are:" in legs
+    from tests.intake.questionnaire import LEGS, PAIN, WARNING_SIGNS
+
+    missing = client.post(step_url("legs"), {**LEGS, "weak_side": "both"})
+    assert missing.status_code == 200 and "Please choose an answer." in missing.content.decode()
+    changed = {**LEGS, "weak_side": "both", "change_since_last": "much_worse"}
+    assert client.post(step_url("legs"), changed).status_code == 302
+    assert client.post(step_url("pain"), PAIN).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(step_url("warning-signs"), {**WARNING_SIGNS, "saddle_numbness": "yes"})
+
+    follow_up = Case.objects.exclude(pk=baseline.pk).get()
+    assert follow_up.tier == "emergency" and follow_up.created_early
+    assert follow_up.baseline == baseline
+    assert follow_up.patient_id == baseline.patient_id
+    assert follow_up.answers["change_since_last"] == "much_worse"
+    assert follow_up.alert_deliveries.exists()  # the clinic is alerted at once
+
+
+def hidden_details(page: str) -> dict:
+    import re
+
+    return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page))
+
+
+def test_a_first_questionnaire_never_asks_how_things_changed(client):
+    from tests.intake.questionnaire import fill_all, step_url
+
+    fill_all(client, stop_before="legs")
+    assert "Compared with last time" not in client.get(step_url("legs")).content.decode()
+    fill_all(client)
+    assert "change_since_last" not in Case.objects.get().answers
