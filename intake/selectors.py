@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as SqlCase
+from django.db.models import F, JSONField, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from clinic.rows import read_one
@@ -110,6 +111,12 @@ def with_previous_answers(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.annotate(
         previous_answers=Subquery(previous.values("answers")[:1]),
         previous_flags=Subquery(previous.values("flags")[:1]),
+        # A list that defers the answers still needs a follow-up's own to compare.
+        follow_up_answers=SqlCase(
+            When(baseline__isnull=False, then=F("answers")),
+            default=None,
+            output_field=JSONField(),
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from ``intake/services.py``. The export screens come from
 """
 
 import copy
+import datetime
 import logging
 
 from django import forms
@@ -20,6 +21,7 @@ from django.db import DatabaseError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,9 +30,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .. import triage
+from ..course import new_flags, worsening
 from ..dashboard_views import dashboard_urls
 from ..exports.admin import CaseExportAdminMixin
+from ..invitations import FollowUpRefused, follow_up_schedule
 from ..models import Case
+from ..selectors import case_chain, previous_case
 from ..services import (
     ALLOWED_TRANSITIONS,
     CaseError,
@@ -56,6 +61,7 @@ from ..templatetags.intake_admin import (
     unanswered_questions,
     visit_in_words,
 )
+from ..trends import answer_trend, trend_chart_svg
 from .common import (
     PERM_ADD_NOTE,
     PERM_ASSIGN,
@@ -142,6 +148,47 @@ class CaseNoteForm(forms.Form):
         widget=forms.Textarea({"rows": 3}),
         error_messages={"required": _("Please write the note.")},
     )
+
+
+class FollowUpForm(forms.Form):
+    """When to ask the patient how they are now (issue 22)."""
+
+    WHEN_CHOICES = [
+        ("now", _("Now")),
+        ("2", _("In 2 weeks")),
+        ("6", _("In 6 weeks")),
+        ("date", _("On a date")),
+    ]
+    when = forms.ChoiceField(
+        label=_("Send"), choices=WHEN_CHOICES, initial="2", widget=forms.RadioSelect
+    )
+    day = forms.DateField(
+        label=_("Date"),
+        required=False,
+        help_text=_("YYYY-MM-DD, in the next year; sent at 9:00 clinic time."),
+        widget=forms.DateInput({"type": "date"}),
+    )
+
+    def send_at(self):
+        """The moment to send: None for now."""
+        when, day = self.cleaned_data["when"], self.cleaned_data.get("day")
+        now = timezone.now()
+        if when == "now":
+            return None
+        if when == "date":
+            return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0)))
+        return now + datetime.timedelta(weeks=int(when))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("when") == "date":
+            day = data.get("day")
+            today = timezone.localdate()
+            if day is None:
+                self.add_error("day", gettext("Please choose the date."))
+            elif not today < day <= today + datetime.timedelta(days=366):
+                self.add_error("day", gettext("Please choose a date in the next year."))
+        return data
 
 
 class CorrectionQuestionForm(forms.Form):
@@ -361,6 +408,28 @@ class CaseAdmin(
             "escalation": escalation_in_words(case),
             "alert_state_words": alert_state_in_words(case),
             "unanswered_questions": unanswered_questions(case),
+            **self.follow_up_context(request, case),
+        }
+
+    @staticmethod
+    def follow_up_context(request: HttpRequest, case: Case) -> dict:
+        """The case's chain (baseline and follow-ups), what changed, and the follow-up form."""
+        chain = case_chain(case)  # one query
+        previous = previous_case(chain, case)
+        return {
+            "chain": chain,
+            "previous_case": previous,
+            "new_since_last_time": (
+                [triage.flag_label(flag) for flag in new_flags(previous.flags, case.flags)]
+                if previous
+                else []
+            ),
+            "worse_since_last_time": worsening(previous.answers, case.answers) if previous else [],
+            "trend": answer_trend(chain) if len(chain) > 1 else None,
+            "trend_chart": trend_chart_svg(chain) if len(chain) > 1 else None,
+            "follow_up_form": (
+                FollowUpForm() if request.user.has_perm(PERM_CHANGE_STATUS) else None
+            ),
         }
 
     @staticmethod
@@ -412,6 +481,11 @@ class CaseAdmin(
                 "<path:object_id>/note/",
                 wrap(self.add_note_view),
                 name=f"{prefix}_note",
+            ),
+            path(
+                "<path:object_id>/follow-up/",
+                wrap(self.follow_up_view),
+                name=f"{prefix}_follow_up",
             ),
             path(
                 "<path:object_id>/correct-answer/",
@@ -561,6 +635,27 @@ class CaseAdmin(
             self.message_user(request, str(error), messages.ERROR)
         else:
             self.message_user(request, gettext("Note added."), messages.SUCCESS)
+        return self._back_to_case(case, "case-timeline")
+
+    @method_decorator(require_POST)
+    def follow_up_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Send the patient a follow-up questionnaire, now or later (``follow_up_schedule``)."""
+        case = self._case_for(request, object_id, PERM_CHANGE_STATUS)
+        form = FollowUpForm(request.POST)
+        if not form.is_valid():
+            self._report_form_errors(request, form, gettext("No follow-up sent."))
+            return self._back_to_case(case)
+        try:
+            invitation = follow_up_schedule(case=case, by=request.user, send_at=form.send_at())
+        except FollowUpRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                gettext("Follow-up questionnaire: sent from %(time)s.")
+                % {"time": staff_datetime(invitation.send_after)},
+                messages.SUCCESS,
+            )
         return self._back_to_case(case, "case-timeline")
 
     def correct_answer_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

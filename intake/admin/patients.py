@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Case, Patient
 from ..templatetags.intake_admin import staff_date, staff_datetime
+from ..trends import answer_trend, trend_chart_svg
 from .common import (
     STYLESHEET,
     CaseColumnsMixin,
@@ -109,6 +110,31 @@ class PatientAdmin(ReadOnlyAdminMixin, PatientSearchMixin, admin.ModelAdmin):
     def age(self, patient: Patient) -> int:
         return patient.age
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The patient's cases over time: each chain's trend (issue 22), in one query."""
+        if obj is not None:
+            context["trends"] = patient_trends(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     @admin.display(description=_("cases"), ordering="number_of_cases")
     def case_count(self, patient: Patient) -> int:
         return patient.number_of_cases
+
+
+def patient_trends(patient: Patient) -> list[dict]:
+    """For each of the patient's chains with a follow-up: its trend table and chart.
+
+    Every case of the patient is read in one query and grouped by chain
+    (``Case.baseline``) in Python, so 50 follow-ups cost what one does.
+    """
+    chains: dict[int, list[Case]] = {}
+    for case in Case.objects.filter(patient=patient).order_by("submitted_at", "pk"):
+        chains.setdefault(case.baseline_id or case.pk, []).append(case)
+    return [
+        {
+            "trend": answer_trend(chain),
+            "chart": trend_chart_svg(chain, id_prefix=f"trend-chart-{root}"),
+        }
+        for root, chain in chains.items()
+        if len(chain) > 1
+    ]

@@ -14,14 +14,15 @@ from django.urls import path, reverse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from .. import triage
+from ..course import new_flags, worsening
 from ..models import Case, RedFlagCase
-from ..selectors import red_flag_queue_state, with_last_contact_attempt
+from ..selectors import red_flag_queue_state, with_last_contact_attempt, with_previous_answers
 from ..templatetags.intake_admin import (
     clinic_time,
     is_other_language,
@@ -184,8 +185,10 @@ class RedFlagCaseAdmin(
         The last contact attempt comes from the timeline as a subquery of the
         same query (``selectors.with_last_contact_attempt``), not a query per row.
         """
-        return with_last_contact_attempt(
-            RedFlagCase.objects.red_flag_queue().select_related(*self.list_select_related)
+        return with_previous_answers(
+            with_last_contact_attempt(
+                RedFlagCase.objects.red_flag_queue().select_related(*self.list_select_related)
+            )
         )
 
     def get_changelist(self, request, **kwargs):
@@ -250,8 +253,9 @@ class RedFlagCaseAdmin(
         """The tier (and OVERDUE), then for an emergency: acknowledged or not, escalations,
         the alert. Beside the tier, where staff look first, and without widening the queue."""
         return format_html(
-            "{}{}",
+            "{}{}{}",
             self.tier_in_words(case),
+            follow_up_html(case),
             self.emergency_handling_html(case, can_acknowledge=False),
         )
 
@@ -259,8 +263,9 @@ class RedFlagCaseAdmin(
     def tier_and_handling_with_acknowledge(self, case: Case) -> str:
         """As ``tier_and_handling``, with an Acknowledge button on unacknowledged emergencies."""
         return format_html(
-            "{}{}",
+            "{}{}{}",
             self.tier_in_words(case),
+            follow_up_html(case),
             self.emergency_handling_html(case, can_acknowledge=True),
         )
 
@@ -337,3 +342,28 @@ class RedFlagCaseAdmin(
         return HttpResponseRedirect(
             reverse("admin:intake_case_change", args=(object_id,), current_app=self.admin_site.name)
         )
+
+
+def follow_up_html(case: Case) -> str:
+    """For a follow-up (issue 22): so marked, its new red flags, and whether it is worse.
+
+    Against the previous case of its chain, read in the queue's own query
+    (``selectors.with_previous_answers``). Empty for a first case.
+    """
+    if case.baseline_id is None or case.previous_answers is None:
+        return ""
+    parts = [format_html('<span class="case-follow-up">{}</span>', gettext("follow-up"))]
+    new = new_flags(case.previous_flags or [], case.flags)
+    if new:
+        parts.append(
+            format_html(
+                '<span class="case-new-flags">{}</span>',
+                gettext("new since last time: %(flags)s")
+                % {"flags": ", ".join(triage.flag_label(flag) for flag in new)},
+            )
+        )
+    if worsening(case.previous_answers, case.follow_up_answers or {}):
+        parts.append(
+            format_html('<strong class="case-worse">{}</strong>', gettext("worse since last time"))
+        )
+    return format_html_join("", "{}", ((part,) for part in parts))

@@ -182,3 +182,98 @@ def test_a_first_questionnaire_never_asks_how_things_changed(client):
     assert "Compared with last time" not in client.get(step_url("legs")).content.decode()
     fill_all(client)
     assert "change_since_last" not in Case.objects.get().answers
+
+
+# What staff see ----------------------------------------------------------------------
+
+
+def worse_chain():
+    """A baseline with the left leg weak, then a follow-up: both legs, numbness between the legs."""
+    baseline = CaseFactory(
+        submitted_at=START, changes={"weak_side": "left", "weakness_trend": "same"}
+    )
+    follow_up = CaseFactory(
+        patient=baseline.patient,
+        baseline=baseline,
+        changes={
+            "weak_side": "both",
+            "weakness_trend": "same",
+            "saddle_numbness": "yes",
+            "change_since_last": "much_worse",
+        },
+    )
+    return baseline, follow_up
+
+
+def test_the_queue_shows_the_follow_up_on_top_new_and_worse_since_last_time(
+    superuser_client,
+):
+    from django.urls import reverse
+
+    _baseline, follow_up = worse_chain()
+    older = CaseFactory(changes={"foot_lift_difficulty": "yes"}, submitted_at=START)  # urgent
+
+    page = superuser_client.get(reverse("admin:intake_redflagcase_changelist")).content.decode()
+
+    assert follow_up.tier == "emergency"
+    assert page.index(follow_up.reference) < page.index(older.reference)
+    row = page[page.index(follow_up.reference) :][:4000]
+    assert "follow-up" in row
+    assert "new since last time:" in row
+    assert "worse since last time" in row
+
+
+def test_the_case_page_says_what_is_worse_and_shows_the_trend(superuser_client):
+    from django.urls import reverse
+
+    baseline, follow_up = worse_chain()
+    page = superuser_client.get(
+        reverse("admin:intake_case_change", args=[follow_up.pk])
+    ).content.decode()
+
+    assert "Worse since last time:" in page
+    assert "weakness has spread to the other leg" in page
+    assert "New since last time:" in page
+    assert baseline.reference in page
+    assert 'role="img"' in page and "<svg" in page  # the trend chart
+    assert "Answers over time" in page
+
+
+def test_staff_send_a_follow_up_in_two_weeks_from_the_case_page(superuser_client, settings):
+    from django.urls import reverse
+
+    from intake.models import Invitation
+
+    case = CaseFactory(patient__email="test.follow@example.com")
+    response = superuser_client.post(
+        reverse("admin:intake_case_follow_up", args=[case.pk]), {"when": "2"}
+    )
+    assert response.status_code == 302
+    invitation = Invitation.objects.get()
+    assert invitation.follow_up_of == case
+    assert invitation.send_after > timezone.now() + datetime.timedelta(days=13)
+    assert case.events.filter(summary__startswith="Follow-up questionnaire scheduled").exists()
+    # A date must be given and in the next year.
+    superuser_client.post(reverse("admin:intake_case_follow_up", args=[case.pk]), {"when": "date"})
+    assert Invitation.objects.count() == 1
+
+
+def test_the_patient_page_shows_50_follow_ups_in_the_queries_of_one(
+    superuser_client, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    small = chain_of(2)
+    large = chain_of(51)
+    counts = []
+    for chain in (small, large):
+        url = reverse("admin:intake_patient_change", args=[chain[0].patient_id])
+        superuser_client.get(url)  # warm the session
+        with CaptureQueriesContext(connection) as queries:
+            page = superuser_client.get(url)
+        assert page.status_code == 200
+        assert "Answers over time" in page.content.decode()
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
