@@ -241,7 +241,7 @@ class RedFlagCaseAdmin(
             contact = gettext("not contacted yet")
         else:
             contact = gettext("contacted %(time)s") % {"time": staff_datetime(case.last_contact_at)}
-        visit = visit_in_words(case)
+        visit = visit_in_words(case, short=True)
         return format_html(
             '<span class="case-last-contact">{}</span><span class="case-appointment">{}</span>',
             contact,

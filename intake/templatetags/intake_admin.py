@@ -105,11 +105,12 @@ def staff_date(day: datetime.date | None) -> str:
     return formats.date_format(day, STAFF_DATE_FORMAT)
 
 
-def visit_in_words(case: Case) -> str:
+def visit_in_words(case: Case, *, short: bool = False) -> str:
     """The visit a case is for: booked by the clinic (date and time), or as the patient gave it.
 
     A case sent through its invitation carries the appointment's date and
-    time; otherwise the date the patient typed, if any (issue 21).
+    time; otherwise the date the patient typed, if any (issue 21), which the
+    case page (not ``short``, as in the queue's narrow column) says they gave.
     """
     appointment = booked_appointment(case)
     if appointment is not None:
@@ -118,6 +119,8 @@ def visit_in_words(case: Case) -> str:
         return _("visit %(time)s") % {"time": staff_datetime(appointment.starts_at)}
     if case.appointment_date is None:
         return _("no visit booked")
+    if short:
+        return _("visit %(day)s") % {"day": staff_date(case.appointment_date)}
     return _("visit %(day)s (date given by the patient)") % {
         "day": staff_date(case.appointment_date)
     }
