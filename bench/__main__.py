@@ -95,6 +95,7 @@ def main() -> None:
     results["re-assessment with new rules"] = run("bench.reassess", "--source", large)
     results["submission -> alert accepted"] = run("bench.alert_latency")
     results["invitations: CSV import and reminder query"] = run("bench.invitations")
+    results["patient page with 1 and 50 follow-ups"] = run("bench.follow_ups")
     common.heading("Summary")
     for what, ok in results.items():
         print(f"{'PASS' if ok else 'FAIL'}  {what}")
