@@ -542,6 +542,55 @@ class _SummaryDocument(FPDF):
                     cells.cell(pdf_text(row.label), style=label_style)
                     cells.cell(pdf_text(answer), style=self._answer_style(row))
 
+    def draw_course(self):
+        """The chain of follow-ups (issue 22): what got worse, then each case's key numbers."""
+        if not self.summary.course:
+            return
+        self._heading(_("Course over time"))
+        self._font(9)
+        for label, items, joiner in (
+            (_("Worse since last time:"), self.summary.worse_since_last_time, "; "),
+            (_("New since last time:"), self.summary.new_since_last_time, ", "),
+        ):
+            if items:
+                self.multi_cell(
+                    0,
+                    4.5,
+                    pdf_text(f"{label} {joiner.join(items)}"),
+                    new_x=XPos.LMARGIN,
+                    new_y=YPos.NEXT,
+                )
+        plain = FontFace(family=_FONT, emphasis="", color=_INK, size_pt=8)
+        bold = FontFace(family=_FONT, emphasis="B", color=_INK, size_pt=8)
+        self._font(8)
+        with self.table(
+            col_widths=(30, 16, 14, 12, 28),
+            first_row_as_headings=True,
+            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+            cell_fill_mode="NONE",
+            line_height=3.8,
+            padding=(0.6, 1.2),
+            text_align="LEFT",
+            v_align=VAlign.T,
+        ) as table:
+            heading = table.row()
+            for text in (
+                _("Questionnaire"),
+                _("Date"),
+                _("Tier"),
+                _("Pain score"),
+                _("Legs compared with last time"),
+            ):
+                heading.cell(pdf_text(text))
+            for point in self.summary.course:
+                style = bold if point.is_this_case else plain
+                cells = table.row()
+                cells.cell(pdf_text(f"{point.kind} {point.reference}"), style=style)
+                cells.cell(date_format(point.when, "j M Y"), style=style)
+                cells.cell(pdf_text(point.tier_label), style=style)
+                cells.cell(pdf_text(point.pain_score), style=style)
+                cells.cell(pdf_text(point.change), style=style)
+
     def draw_related(self):
         self._heading(_("Related education topics (not a diagnosis)"))
         self._font(9)
@@ -594,6 +643,7 @@ def summary_pdf(summary: CaseSummary, *, paper: str = "a4") -> bytes:
     document.draw_triage()
     document.draw_key_facts()
     document.draw_answers()
+    document.draw_course()
     document.draw_related()
     document.draw_timeline()
     return bytes(document.output())

@@ -40,6 +40,7 @@ CLINICAL_SECTIONS: Mapping[str, str] = {
 
 #: Each symptom question in clinical terms (the SPEC's "meaning" column).
 CLINICAL_LABELS: Mapping[str, str] = {
+    "change_since_last": gettext_lazy("Legs compared with last time (patient's impression)"),
     "leg_gives_way": gettext_lazy("Leg gives way / buckles"),
     "weak_side": gettext_lazy("Weak leg"),
     "weakness_onset": gettext_lazy("Onset of weakness"),
@@ -195,6 +196,19 @@ class SummaryEvent:
     text: str
 
 
+@dataclass(frozen=True)
+class SummaryCoursePoint:
+    """One case of the chain (issue 22): when, its tier, pain score and change since last time."""
+
+    kind: str
+    reference: str
+    when: datetime.datetime
+    tier_label: str
+    pain_score: str
+    change: str
+    is_this_case: bool
+
+
 @dataclass
 class CaseSummary:
     """Everything the one-page summary shows, already in words."""
@@ -228,6 +242,11 @@ class CaseSummary:
     timeline: list[SummaryEvent]
     generated_at: datetime.datetime
     generated_by: str
+    #: The chain of follow-ups this case belongs to, in time order (empty for a single case).
+    course: list[SummaryCoursePoint] = field(default_factory=list)
+    #: Against the previous case of the chain, in words.
+    worse_since_last_time: list[str] = field(default_factory=list)
+    new_since_last_time: list[str] = field(default_factory=list)
 
     @property
     def has_flags(self) -> bool:
@@ -346,4 +365,42 @@ def case_summary(*, case: Case, generated_by=None, now: datetime.datetime | None
         ],
         generated_at=timezone.localtime(now),
         generated_by=_who(generated_by),
+        **_course(case),
     )
+
+
+def _course(case: Case) -> dict:
+    """The case's chain for the summary: each case's key numbers, and what got worse (one query)."""
+    from ..course import new_flags, worsening
+    from ..selectors import case_chain, previous_case
+
+    if case.baseline_id is None and not case.follow_ups.exists():
+        return {}
+    chain = case_chain(case)
+    previous = previous_case(chain, case)
+    return {
+        "course": [
+            SummaryCoursePoint(
+                kind=_("Baseline") if member.baseline_id is None else _("Follow-up"),
+                reference=member.reference,
+                when=timezone.localtime(member.submitted_at),
+                tier_label=str(member.get_tier_display()),
+                pain_score=clinical_answer("pain_score", member.answers.get("pain_score")),
+                change=clinical_answer(
+                    "change_since_last", member.answers.get("change_since_last")
+                ),
+                is_this_case=member.pk == case.pk,
+            )
+            for member in chain
+        ],
+        "worse_since_last_time": (
+            [str(change.words) for change in worsening(previous.answers, case.answers)]
+            if previous
+            else []
+        ),
+        "new_since_last_time": (
+            [triage.flag_label(flag) for flag in new_flags(previous.flags, case.flags)]
+            if previous
+            else []
+        ),
+    }

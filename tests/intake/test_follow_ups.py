@@ -277,3 +277,27 @@ def test_the_patient_page_shows_50_follow_ups_in_the_queries_of_one(
         assert "Answers over time" in page.content.decode()
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_printable_summary_and_the_pdf_carry_the_course(superuser_client):
+    import io
+
+    from django.urls import reverse
+    from pypdf import PdfReader
+
+    baseline, follow_up = worse_chain()
+    page = superuser_client.get(
+        reverse("admin:intake_case_summary", args=[follow_up.pk])
+    ).content.decode()
+    assert "Course over time" in page
+    assert "weakness has spread to the other leg" in page
+    assert baseline.reference in page and follow_up.reference in page
+
+    pdf = superuser_client.get(reverse("admin:intake_case_summary_pdf", args=[follow_up.pk]))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Course over time" in text
+    assert baseline.reference in text
+    # A case without follow-ups has no such section.
+    single = CaseFactory()
+    page = superuser_client.get(reverse("admin:intake_case_summary", args=[single.pk]))
+    assert "Course over time" not in page.content.decode()
