@@ -524,6 +524,10 @@ CLINIC_REMINDER_HOURS = sorted({int(hours) for hours in _reminder_hours}, revers
 # Follow-ups (issue 22): how many days a follow-up's link works after it is sent;
 # its reminders count back from the end of its last day.
 CLINIC_FOLLOW_UP_DAYS = env_int("CLINIC_FOLLOW_UP_DAYS", 14)
+# Follow-ups sent by themselves this many weeks after a case is closed, or after
+# its visit is booked (its status becomes "Visit booked"); 0 (the default): off.
+CLINIC_FOLLOW_UP_AFTER_CLOSED_WEEKS = env_int("CLINIC_FOLLOW_UP_AFTER_CLOSED_WEEKS", 0)
+CLINIC_FOLLOW_UP_AFTER_BOOKED_WEEKS = env_int("CLINIC_FOLLOW_UP_AFTER_BOOKED_WEEKS", 0)
 # Text messages (intake/sms.py): "console" prints them (development), "http"
 # posts each one, signed like the alert webhook, to CLINIC_SMS_GATEWAY_URL
 # (the contract is in the README); or the dotted path of a backend class.

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
@@ -427,7 +428,33 @@ def case_change_status(*, case: Case, to_status: str, by: AbstractBaseUser, note
             before={"status": from_status},
             after={"status": to_status},
         )
+        _automatic_follow_up(case, to_status)
     return case
+
+
+def _automatic_follow_up(case: Case, to_status: str) -> None:
+    """Schedule the follow-up the settings ask for when a case is closed or its visit booked.
+
+    ``CLINIC_FOLLOW_UP_AFTER_CLOSED_WEEKS`` / ``..._AFTER_BOOKED_WEEKS`` (0: off).
+    One waiting follow-up per case at most; a case without answers or a
+    patient without an address gets none (nothing to send, nothing lost:
+    staff can still send one by hand).
+    """
+    weeks = {
+        Status.CLOSED: settings.CLINIC_FOLLOW_UP_AFTER_CLOSED_WEEKS,
+        Status.SCHEDULED: settings.CLINIC_FOLLOW_UP_AFTER_BOOKED_WEEKS,
+    }.get(to_status, 0)
+    if not weeks:
+        return
+    from .invitations import FollowUpRefused, follow_up_schedule  # it imports this module
+
+    now = timezone.now()
+    if case.follow_up_invitations.filter(send_after__gt=now).exists():
+        return
+    try:
+        follow_up_schedule(case=case, by=None, send_at=now + datetime.timedelta(weeks=weeks))
+    except FollowUpRefused:
+        return
 
 
 #: Moving an emergency to one of these acknowledges it (SPEC "Cases").

@@ -301,3 +301,42 @@ def test_the_printable_summary_and_the_pdf_carry_the_course(superuser_client):
     single = CaseFactory()
     page = superuser_client.get(reverse("admin:intake_case_summary", args=[single.pk]))
     assert "Course over time" not in page.content.decode()
+
+
+def test_a_follow_up_is_scheduled_by_itself_when_the_settings_ask(settings):
+    from intake.models import Invitation
+    from intake.services import case_change_status
+    from tests.factories import UserFactory
+
+    settings.CLINIC_FOLLOW_UP_AFTER_BOOKED_WEEKS = 6
+    settings.CLINIC_FOLLOW_UP_AFTER_CLOSED_WEEKS = 12
+    staff = UserFactory()
+    case = CaseFactory(patient__email="test.auto@example.com")
+    case_change_status(case=case, to_status=Case.Status.IN_REVIEW, by=staff)
+    assert not Invitation.objects.exists()
+
+    case_change_status(case=case, to_status=Case.Status.SCHEDULED, by=staff)
+    [invitation] = Invitation.objects.all()
+    weeks = (invitation.send_after - timezone.now()) / datetime.timedelta(weeks=1)
+    assert 5.9 < weeks <= 6 and invitation.follow_up_of == case
+    # One waiting follow-up at most: closing the case now adds none.
+    case_change_status(case=case, to_status=Case.Status.CLOSED, by=staff)
+    assert Invitation.objects.count() == 1
+
+
+def test_no_automatic_follow_up_by_default_or_without_an_address(settings):
+    from intake.models import Invitation
+    from intake.services import case_change_status
+    from tests.factories import UserFactory
+
+    staff = UserFactory()
+    case = CaseFactory()
+    case_change_status(case=case, to_status=Case.Status.IN_REVIEW, by=staff)
+    case_change_status(case=case, to_status=Case.Status.CLOSED, by=staff)
+    assert not Invitation.objects.exists()
+
+    settings.CLINIC_FOLLOW_UP_AFTER_CLOSED_WEEKS = 12
+    unreachable = CaseFactory(patient__email="", patient__phone="")
+    case_change_status(case=unreachable, to_status=Case.Status.IN_REVIEW, by=staff)
+    case_change_status(case=unreachable, to_status=Case.Status.CLOSED, by=staff)
+    assert not Invitation.objects.exists()
