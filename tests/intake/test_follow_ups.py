@@ -340,3 +340,29 @@ def test_no_automatic_follow_up_by_default_or_without_an_address(settings):
     case_change_status(case=unreachable, to_status=Case.Status.IN_REVIEW, by=staff)
     case_change_status(case=unreachable, to_status=Case.Status.CLOSED, by=staff)
     assert not Invitation.objects.exists()
+
+
+def test_a_follow_up_answered_once_cannot_be_answered_again(client):
+    from intake.invitations import follow_up_schedule
+    from tests.intake.questionnaire import LEGS, send_answers, step_url
+    from tests.intake.questionnaire import STEP_DATA as DATA
+    from tests.intake.test_invitations import CONFIRM, birth_date
+
+    baseline = CaseFactory()
+    invitation = follow_up_schedule(case=baseline, by=None)
+    client.get(follow_up_link(invitation))
+    client.post(CONFIRM, birth_date(baseline.patient.date_of_birth))
+    page = client.get(step_url("about")).content.decode()
+    client.post(step_url("about"), {**hidden_details(page), "consent": "on"})
+    client.post(step_url("legs"), {**LEGS, "change_since_last": "same"})
+    for slug in ("pain", "warning-signs", "health"):
+        assert client.post(step_url(slug), DATA[slug]).status_code == 302
+    assert send_answers(client).status_code == 302
+    assert Case.objects.filter(baseline=baseline).count() == 1
+
+    # The same link again, in this browser or another: the calm page, nothing new.
+    assert client.get(follow_up_link(invitation)).status_code == 404
+    from django.test import Client
+
+    assert Client().get(follow_up_link(invitation)).status_code == 404
+    assert Case.objects.filter(baseline=baseline).count() == 1
