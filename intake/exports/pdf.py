@@ -542,6 +542,19 @@ class _SummaryDocument(FPDF):
                     cells.cell(pdf_text(row.label), style=label_style)
                     cells.cell(pdf_text(answer), style=self._answer_style(row))
 
+    def _small_table(self, col_widths: tuple[float, ...], *, headings: bool):
+        """A table in small print with lines between rows: the course and the timeline."""
+        return self.table(
+            col_widths=col_widths,
+            first_row_as_headings=headings,
+            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+            cell_fill_mode="NONE",
+            line_height=3.8,
+            padding=(0.6, 1.2),
+            text_align="LEFT",
+            v_align=VAlign.T,
+        )
+
     def draw_course(self):
         """The chain of follow-ups (issue 22): what got worse, then each case's key numbers."""
         if not self.summary.course:
@@ -563,16 +576,7 @@ class _SummaryDocument(FPDF):
         plain = FontFace(family=_FONT, emphasis="", color=_INK, size_pt=8)
         bold = FontFace(family=_FONT, emphasis="B", color=_INK, size_pt=8)
         self._font(8)
-        with self.table(
-            col_widths=(30, 16, 14, 12, 28),
-            first_row_as_headings=True,
-            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-            cell_fill_mode="NONE",
-            line_height=3.8,
-            padding=(0.6, 1.2),
-            text_align="LEFT",
-            v_align=VAlign.T,
-        ) as table:
+        with self._small_table((30, 16, 14, 12, 28), headings=True) as table:
             heading = table.row()
             for text in (
                 _("Questionnaire"),
@@ -606,16 +610,7 @@ class _SummaryDocument(FPDF):
         muted = FontFace(family=_FONT, emphasis="", color=_MUTED, size_pt=8)
         plain = FontFace(family=_FONT, emphasis="", color=_INK, size_pt=8)
         self._font(8)
-        with self.table(
-            col_widths=(17, 14, 17, 52),
-            first_row_as_headings=False,
-            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-            cell_fill_mode="NONE",
-            line_height=3.8,
-            padding=(0.6, 1.2),
-            text_align="LEFT",
-            v_align=VAlign.T,
-        ) as table:
+        with self._small_table((17, 14, 17, 52), headings=False) as table:
             for event in self.summary.timeline:
                 cells = table.row()
                 cells.cell(date_format(event.when, "j M Y, H:i"), style=muted)
