@@ -34,6 +34,7 @@ from django.utils import timezone
 from .. import triage
 from ..forms import CONDITIONAL_QUESTIONS, STEPS, DatePartsField, is_asked
 from ..models import Appointment, Case, CaseEvent, Patient
+from ..selectors import case_chain
 from .summary import CLINICAL_LABELS
 
 logger = logging.getLogger(__name__)
@@ -459,10 +460,23 @@ def case_bundle(case: Case, *, now: datetime.datetime | None = None) -> dict:
     the triage (``RiskAssessment``) and, for a case sent through its invitation,
     the ``Appointment`` it was sent for (issue 21).
 
-    Two queries beyond the case (with its patient): whether any answer was
-    corrected, which makes the response "amended", and the appointment.
+    For a case of a chain (issue 22), the other cases' answers come too, each
+    its own ``QuestionnaireResponse`` of the same Questionnaire about the same
+    patient, in time order: the baseline and every follow-up.
+
+    Three queries beyond the case (with its patient): the chain's other cases,
+    which of them had an answer corrected (an "amended" response), and the
+    appointment.
     """
-    amended = case.events.filter(kind=CaseEvent.Kind.CORRECTION).exists()
+    chain = [case]
+    if case.baseline_id is not None or case.follow_ups.exists():
+        chain = case_chain(case)
+    corrected = set(
+        CaseEvent.objects.filter(
+            case_id__in=[member.pk for member in chain], kind=CaseEvent.Kind.CORRECTION
+        ).values_list("case_id", flat=True)
+    )
+    amended = case.pk in corrected
     appointment = Appointment.objects.filter(invitation__case=case).first()
     visit = []
     if appointment is not None:
@@ -473,6 +487,15 @@ def case_bundle(case: Case, *, now: datetime.datetime | None = None) -> dict:
     if not response["item"]:
         del response["item"]
     assessment = triage_resource(case)
+    others = []
+    for member in chain:
+        if member.pk == case.pk:
+            continue
+        member.patient = case.patient  # the same patient; no query
+        other = questionnaire_response_resource(member, amended=member.pk in corrected)
+        if not other["item"]:
+            del other["item"]
+        others.append({"fullUrl": f"urn:uuid:{other['id']}", "resource": other})
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
@@ -483,5 +506,6 @@ def case_bundle(case: Case, *, now: datetime.datetime | None = None) -> dict:
             {"fullUrl": f"urn:uuid:{response['id']}", "resource": response},
             {"fullUrl": f"urn:uuid:{assessment['id']}", "resource": assessment},
             *visit,
+            *others,
         ],
     }

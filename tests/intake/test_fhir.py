@@ -374,10 +374,11 @@ def test_front_desk_gets_the_case_bundle_and_the_export_is_audited(
     user = staff_in(FRONT_DESK)
     client.force_login(user)
 
-    # Session, user, permissions (2), the case with its patient, "was it corrected?",
-    # the appointment it was sent for, the audit log's newest hash and the audit
-    # entry chained to it, and the session's idle-timeout refresh (savepoint, update).
-    with django_assert_max_num_queries(12):
+    # Session, user, permissions (2), the case with its patient, "has it follow-ups?",
+    # "was it corrected?", the appointment it was sent for, the audit log's newest
+    # hash and the audit entry chained to it, and the session's idle-timeout
+    # refresh (savepoint, update).
+    with django_assert_max_num_queries(13):
         response = client.get(case_api(case))
 
     assert response.status_code == 200
@@ -499,3 +500,41 @@ def test_a_case_sent_through_its_invitation_carries_its_appointment():
     appointment_cancel(appointment=invitation.appointment, by=None)
     assert entries(fhir.case_bundle(case))["Appointment"]["resource"]["status"] == "cancelled"
     assert "Appointment" not in entries(fhir.case_bundle(CaseFactory()))
+
+
+def test_a_case_of_a_chain_carries_every_questionnaire_response_of_the_chain():
+    baseline = CaseFactory(submitted_at=NOW - datetime.timedelta(weeks=4))
+    first = CaseFactory(
+        patient=baseline.patient,
+        baseline=baseline,
+        submitted_at=NOW - datetime.timedelta(weeks=2),
+        changes={"change_since_last": "a_little_worse", "pain_score": 7},
+    )
+    second = CaseFactory(
+        patient=baseline.patient,
+        baseline=baseline,
+        submitted_at=NOW - datetime.timedelta(weeks=1),
+        changes={"change_since_last": "same"},
+    )
+
+    bundle = fhir.case_bundle(first)
+
+    Bundle.parse_obj(bundle)
+    responses = [
+        entry["resource"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == "QuestionnaireResponse"
+    ]
+    assert [r["identifier"]["value"] for r in responses] == [
+        first.reference,
+        baseline.reference,
+        second.reference,
+    ]
+    patient_url = entries(bundle)["Patient"]["fullUrl"]
+    assert {r["subject"]["reference"] for r in responses} == {patient_url}
+    assert {r["questionnaire"] for r in responses} == {fhir.questionnaire_canonical()}
+    # A case alone carries its own response only.
+    alone = fhir.case_bundle(CaseFactory())
+    assert (
+        sum(e["resource"]["resourceType"] == "QuestionnaireResponse" for e in alone["entry"]) == 1
+    )
