@@ -85,6 +85,12 @@ def test_a_follow_up_sent_in_two_weeks_finds_the_other_leg_weak_and_alerts_at_on
             phone.locator('input[name="saddle_numbness"][value="yes"]').check()
             # The emergency advice shows at once, and the clinic is alerted at once.
             expect(phone.locator(".emergency-advice").first).to_be_visible()
+            # The page's script sends the answers in the background the moment
+            # they make an emergency: wait for the case it makes.
+            wait_for(
+                lambda: Case.objects.exclude(pk=baseline.pk).exists(),
+                what="the follow-up case made at the warning sign",
+            )
             follow_up = Case.objects.exclude(pk=baseline.pk).get()
             assert follow_up.tier == "emergency" and follow_up.baseline == baseline
             wait_for(
