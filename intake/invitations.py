@@ -347,11 +347,14 @@ def invitation_resend(*, invitation: Invitation, by: AbstractBaseUser) -> list[I
     """
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            # Only the invitation's row: its appointment (an outer join since
+            # follow-ups have none) cannot be locked in the same statement.
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("appointment")
             .get(pk=invitation.pk)
         )
-        if invitation.appointment.status == Appointment.Status.CANCELLED:
+        appointment = invitation.appointment
+        if appointment is not None and appointment.status == Appointment.Status.CANCELLED:
             raise VisitActionRefused(gettext("The appointment is cancelled."))
         if not invitation.usable():
             raise VisitActionRefused(
