@@ -90,6 +90,27 @@ def new_flags(
     return found
 
 
+def since_last_time(previous, current) -> tuple[list[Worsening], list[str]]:
+    """What got worse, and the new red flags in words, from the case ``previous`` to ``current``.
+
+    Both are cases (anything with ``answers`` and ``flags``); nothing for a
+    first case (``previous`` None). For the case page and the summary alike.
+    """
+    if previous is None:
+        return [], []
+    return (
+        worsening(previous.answers, current.answers),
+        new_flag_labels(previous.flags, current.flags),
+    )
+
+
+def new_flag_labels(
+    previous_flags: Iterable[str] | None, current_flags: Iterable[str] | None
+) -> list[str]:
+    """``new_flags`` in words for staff."""
+    return [triage.flag_label(flag) for flag in new_flags(previous_flags, current_flags)]
+
+
 def worsening(
     previous_answers: Mapping[str, object], current_answers: Mapping[str, object]
 ) -> list[Worsening]:

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .. import triage
-from ..course import new_flags, worsening
+from ..course import since_last_time
 from ..dashboard_views import dashboard_urls
 from ..exports.admin import CaseExportAdminMixin
 from ..invitations import FollowUpRefused, follow_up_schedule
@@ -416,15 +416,12 @@ class CaseAdmin(
         """The case's chain (baseline and follow-ups), what changed, and the follow-up form."""
         chain = case_chain(case)  # one query
         previous = previous_case(chain, case)
+        worse, new = since_last_time(previous, case)
         return {
             "chain": chain,
             "previous_case": previous,
-            "new_since_last_time": (
-                [triage.flag_label(flag) for flag in new_flags(previous.flags, case.flags)]
-                if previous
-                else []
-            ),
-            "worse_since_last_time": worsening(previous.answers, case.answers) if previous else [],
+            "new_since_last_time": new,
+            "worse_since_last_time": worse,
             "trend": answer_trend(chain) if len(chain) > 1 else None,
             "trend_chart": trend_chart_svg(chain) if len(chain) > 1 else None,
             "follow_up_form": (

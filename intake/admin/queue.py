@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from .. import triage
-from ..course import new_flags, worsening
+from ..course import new_flag_labels, worsening
 from ..models import Case, RedFlagCase
 from ..selectors import red_flag_queue_state, with_last_contact_attempt, with_previous_answers
 from ..templatetags.intake_admin import (
@@ -353,13 +353,12 @@ def follow_up_html(case: Case) -> str:
     if case.baseline_id is None or case.previous_answers is None:
         return ""
     parts = [format_html('<span class="case-follow-up">{}</span>', gettext("follow-up"))]
-    new = new_flags(case.previous_flags or [], case.flags)
+    new = new_flag_labels(case.previous_flags, case.flags)
     if new:
         parts.append(
             format_html(
                 '<span class="case-new-flags">{}</span>',
-                gettext("new since last time: %(flags)s")
-                % {"flags": ", ".join(triage.flag_label(flag) for flag in new)},
+                gettext("new since last time: %(flags)s") % {"flags": ", ".join(new)},
             )
         )
     if worsening(case.previous_answers, case.follow_up_answers or {}):

@@ -371,13 +371,13 @@ def case_summary(*, case: Case, generated_by=None, now: datetime.datetime | None
 
 def _course(case: Case) -> dict:
     """The case's chain for the summary: each case's key numbers, and what got worse (one query)."""
-    from ..course import new_flags, worsening
+    from ..course import since_last_time
     from ..selectors import case_chain, previous_case
 
     if case.baseline_id is None and not case.follow_ups.exists():
         return {}
     chain = case_chain(case)
-    previous = previous_case(chain, case)
+    worse, new = since_last_time(previous_case(chain, case), case)
     return {
         "course": [
             SummaryCoursePoint(
@@ -393,14 +393,6 @@ def _course(case: Case) -> dict:
             )
             for member in chain
         ],
-        "worse_since_last_time": (
-            [str(change.words) for change in worsening(previous.answers, case.answers)]
-            if previous
-            else []
-        ),
-        "new_since_last_time": (
-            [triage.flag_label(flag) for flag in new_flags(previous.flags, case.flags)]
-            if previous
-            else []
-        ),
+        "worse_since_last_time": [str(change.words) for change in worse],
+        "new_since_last_time": new,
     }
