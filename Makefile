@@ -24,6 +24,10 @@ $(STAMP): requirements.txt bin/find-python
 
 install: $(STAMP)
 
+# One development key for the whole of `make run` (seeding and the server alike),
+# made fresh each time and never written down: the demo's printed patient link is
+# signed with it (intake/invitations.py), so it must be the server's key too.
+run: export DJANGO_SECRET_KEY := $(or $(DJANGO_SECRET_KEY),dev-only-$(shell od -An -N32 -tx1 /dev/urandom | tr -d ' \n'))
 run: install messages
 	$(VPY) manage.py migrate --noinput
 	$(VPY) manage.py createcachetable

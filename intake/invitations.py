@@ -53,7 +53,19 @@ def token_hash(raw_token: str) -> str:
 
 
 def invitation_path(invitation: Invitation) -> str:
-    return reverse("intake:invitation", kwargs={"token": invitation_token(invitation)})
+    """The link's address as it opens now, for a message or the demo.
+
+    The token follows the app's secret key. If the key has changed since the
+    invitation was made (a rotation), the stored hash moves to the new token
+    here, before the link is sent: the link in an older message stops working,
+    the one in this message opens.
+    """
+    token = invitation_token(invitation)
+    current = token_hash(token)
+    if invitation.pk is not None and invitation.token_hash != current:
+        Invitation.objects.filter(pk=invitation.pk).update(token_hash=current)
+        invitation.token_hash = current
+    return reverse("intake:invitation", kwargs={"token": token})
 
 
 def invitation_url(invitation: Invitation) -> str:

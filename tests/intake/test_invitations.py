@@ -268,8 +268,8 @@ def test_demo_appointments_give_a_working_link_once(client):
     from django.core.management import call_command
 
     out = io.StringIO()
-    call_command("seed_demo", stdout=out)
     call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=out)  # the link is printed on every run
 
     assert Appointment.objects.count() == 3
     assert set(Invitation.objects.values_list("language", flat=True)) == {"en", "es"}
@@ -325,3 +325,19 @@ def test_many_appointments_are_stored_in_a_few_statements_each_like_one(
     assert invitation_for_token(invitation_token(invitations[-1])) == invitations[-1]
     entry = AuditEntry.objects.get(action="appointment.import")
     assert len(entry.details["appointments"]) == len(news)
+
+
+def test_after_the_secret_key_changes_the_link_sent_next_is_the_one_that_opens(client, settings):
+    old_link = link(
+        Invitation.objects.get(pk=appointment_create(new=new_appointment(), by=None).pk)
+    )
+    settings.SECRET_KEY = "rotated-" + "k" * 60
+
+    invitation = Invitation.objects.get()
+    sent = invitation_url(invitation)  # what the next message carries
+
+    assert client.get(old_link).status_code == 404
+    new_path = sent.removeprefix(settings.CLINIC_BASE_URL)
+    assert new_path != old_link
+    assert client.get(new_path)["Location"] == CONFIRM
+    assert invitation_url(Invitation.objects.get()) == sent  # stable once moved

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from intake.demo import DEMO_APPOINTMENTS, seed_demo_appointments, seed_demo_cases
 from intake.invitations import invitation_url
+from intake.models import Invitation
 
 DEMO_USERNAME = "demo-staff"
 
@@ -32,12 +33,16 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo cases added: {created} (fake people, 555 numbers).")
         )
         invitations = seed_demo_appointments(staff=user, now=timezone.now())
-        if invitations:
-            born = DEMO_APPOINTMENTS[0][2]
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo appointments added: {len(invitations)} (nothing sent).")
+        )
+        # Every run, not only the first: the link follows this run's secret key.
+        _first_name, last_name, born, *_others = DEMO_APPOINTMENTS[0]
+        demo = Invitation.objects.filter(patient__last_name=last_name).order_by("-pk").first()
+        if demo is not None and demo.usable():
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Demo appointments added: {len(invitations)} (nothing sent). "
-                    f"Try a patient's link: {invitation_url(invitations[0])} "
+                    f"Try a patient's link: {invitation_url(demo)} "
                     f"(date of birth {born.day} {born.month} {born.year})"
                 )
             )
