@@ -6,6 +6,8 @@ or ``code=value`` for a particular answer (``pain_pattern=back_of_leg``,
 admin reject a mistyped code, which would otherwise silently never match.
 """
 
+import functools
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -54,8 +56,12 @@ ANSWER_CODES: dict[str, tuple[str, ...]] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_related_code(related_code: str) -> tuple[str, str]:
-    """Split ``code`` or ``code=value`` into ``(code, expected answer)``."""
+    """Split ``code`` or ``code=value`` into ``(code, expected answer)``.
+
+    Kept per process: every questionnaire's topics split the library's codes again.
+    """
     code, separator, value = related_code.partition("=")
     return code.strip(), (value.strip() if separator else "yes")
 

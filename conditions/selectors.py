@@ -1,10 +1,11 @@
 """Reads of the education library that other apps share."""
 
+import copy
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db import router
+from django.db import connections, router
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from .codes import parse_related_code
@@ -62,16 +63,47 @@ def _listed_conditions_sql(alias: str) -> tuple[str, tuple]:
     return listed_conditions().query.get_compiler(alias).as_sql()
 
 
-def listed_conditions_now() -> list[Condition]:
-    """What ``listed_conditions()`` finds, read with SQL built once per process.
+#: Each process's copy of the published pages as lists show them, by database:
+#: (every published page's id and row version when read, the pages).
+_listed_pages: dict[str, tuple[tuple, tuple[Condition, ...]]] = {}
 
-    For pages every patient sees, such as the topics after a questionnaire.
-    The rows are read fresh each time, so a page published, changed or
-    withdrawn shows at once; only the statement is kept.
+#: Every published page's id and row version. However a row is changed,
+#: PostgreSQL writes a new version of it, marked with the transaction that
+#: wrote it (``xmin``) and the statement within that transaction (``cmin``).
+_PUBLISHED_VERSIONS_SQL = (
+    "SELECT id, xmin::text, cmin::text FROM conditions_condition WHERE is_published ORDER BY id"
+)
+
+
+def listed_conditions_now() -> tuple[Condition, ...]:
+    """What ``listed_conditions()`` finds, for pages every patient sees.
+
+    Used for the topics after every questionnaire. On PostgreSQL each process
+    keeps the pages it read last; every call reads only each published page's
+    id and row version (one small statement) and reads the pages again when
+    any differ, so a page published, changed (by any means) or withdrawn shows
+    at once. Elsewhere (SQLite, for development) the pages are read every time.
+    Either way the statement that reads the pages is built once per process.
+
+    The pages returned may be shared between requests: copy one before changing it.
     """
     alias = router.db_for_read(Condition)
+    connection = connections[alias]
+    versions = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PUBLISHED_VERSIONS_SQL)
+            versions = tuple(map(tuple, cursor.fetchall()))
+        kept = _listed_pages.get(alias)
+        if kept is not None and kept[0] == versions:
+            return kept[1]
+    # Read after the versions: a page changed in between is read new and kept
+    # under its old version, so the next call reads it again (never the reverse).
     sql, params = _listed_conditions_sql(alias)
-    return list(Condition.objects.db_manager(alias).raw(sql, params))
+    pages = tuple(Condition.objects.db_manager(alias).raw(sql, params))
+    if versions is not None:
+        _listed_pages[alias] = (versions, pages)
+    return pages
 
 
 def _answer_as_text(answer: object) -> str:
@@ -136,17 +168,21 @@ def conditions_for_answers(answers: Mapping[str, object]) -> list[Condition]:
     for condition in listed_conditions_now():
         reasons = suggestion_reasons(condition, answers)
         if reasons:
-            condition.suggestion_reasons = reasons
-            scored.append(condition)
+            scored.append((condition, reasons))
     scored.sort(
-        key=lambda c: (
-            c.group != ConditionGroup.SERIOUS,
-            -len(c.suggestion_reasons),
-            c.sort_order,
-            c.title,
+        key=lambda scored_page: (
+            scored_page[0].group != ConditionGroup.SERIOUS,
+            -len(scored_page[1]),
+            scored_page[0].sort_order,
+            scored_page[0].title,
         )
     )
-    return scored[:MAX_SUGGESTED_CONDITIONS]
+    suggested = []
+    for condition, reasons in scored[:MAX_SUGGESTED_CONDITIONS]:
+        condition = copy.copy(condition)  # the listed pages are shared: see listed_conditions_now
+        condition.suggestion_reasons = reasons
+        suggested.append(condition)
+    return suggested
 
 
 @dataclass(frozen=True)

@@ -244,3 +244,38 @@ def test_a_page_withdrawn_or_changed_is_read_fresh_at_once():
 
     Condition.objects.filter(pk=page.pk).update(is_published=False)
     assert "soon-withdrawn" not in slugs({"falls": "yes"})
+
+
+def test_unchanged_pages_are_not_read_again_on_postgresql(django_assert_num_queries):
+    from django.db import connection
+
+    ConditionFactory(slug="kept-page", related_codes=["falls"])
+    first = listed_conditions_now()  # read, and (on PostgreSQL) kept by this process
+    with django_assert_num_queries(1) as captured:
+        again = listed_conditions_now()
+    assert [c.pk for c in again] == [c.pk for c in first]
+    # On PostgreSQL that one statement reads the versions only; elsewhere, the pages.
+    reads_versions = "xmin" in captured.captured_queries[0]["sql"]
+    assert reads_versions == (connection.vendor == "postgresql")
+
+
+def test_a_page_saved_twice_in_one_transaction_is_read_again_each_time():
+    # Both versions share a transaction (the test's): the statement tells them apart.
+    page = ConditionFactory(slug="edited-twice", related_codes=["falls"], title="First")
+    assert "First" in [c.title for c in listed_conditions_now()]
+    page.title = "Second"
+    page.save()
+    assert "Second" in [c.title for c in listed_conditions_now()]
+    Condition.objects.filter(pk=page.pk).update(title="Third")
+    assert "Third" in [c.title for c in listed_conditions_now()]
+    Condition.objects.filter(pk=page.pk).delete()
+    assert "edited-twice" not in [c.slug for c in listed_conditions_now()]
+
+
+def test_the_reasons_given_to_one_patient_do_not_stick_to_the_shared_pages():
+    ConditionFactory(slug="shared-page", related_codes=["falls", "leg_numbness"])
+    both = conditions_for_answers({"falls": "yes", "leg_numbness": "yes"})
+    one = conditions_for_answers({"falls": "yes"})
+    assert both[0].suggestion_reasons == ["falls", "leg_numbness"]
+    assert one[0].suggestion_reasons == ["falls"]
+    assert not any(hasattr(page, "suggestion_reasons") for page in listed_conditions_now())
