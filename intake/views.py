@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import json_script
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -81,6 +82,18 @@ def _conditional_questions(slug: str) -> dict[str, list]:
         for code, rule in CONDITIONAL_QUESTIONS.items()
         if code in fields
     }
+
+
+@functools.cache
+def _fixed_scripts(slug: str, language: str | None) -> str:
+    """The data a step's script reads that is the same for every patient, written once per process.
+
+    Which questions are asked only for some answers, and the character-count
+    texts in the page's language (static/js/intake.js).
+    """
+    return json_script(_conditional_questions(slug), "conditional-questions") + json_script(
+        character_count_texts(), "character-counts"
+    )
 
 
 def _returning_to_check(request) -> bool:
@@ -245,8 +258,9 @@ def _render_step(
         "early_case": early_case,
         "step": step,
         "form": form,
-        "step_number": index + 1,
-        "step_count": len(STEPS),
+        # As text: a number in a template is formatted for the language on every page.
+        "step_number": str(index + 1),
+        "step_count": str(len(STEPS)),
         "steps": STEPS,
         "previous_url": (
             reverse("intake:check")
@@ -255,14 +269,13 @@ def _render_step(
         ),
         "is_last": step.slug == LAST_STEP,
         "returning": _returning_to_check(request),
-        "character_counts": character_count_texts(),
         "show_emergency": triage.assess(answers).is_emergency,
         # What answers on this page would make it an emergency, for the script
         # that warns the patient at once (static/js/intake.js).
         "emergency_conditions": triage.emergency_conditions_for_step(
             answers, frozenset(step.form_class.base_fields)
         ),
-        "conditional_questions": _conditional_questions(step.slug),
+        "fixed_scripts": _fixed_scripts(step.slug, get_language()),
         # Only when /intake/ brought a returning patient back to where they left off.
         "resumed": (
             request.method == "GET"
