@@ -14,11 +14,12 @@ its CPU (docs/performance.md, section 6).
 """
 
 import functools
+import html
 
 from crispy_forms.utils import render_crispy_form
 from django import template
 from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from intake.answer_review import ReviewedSection
@@ -58,6 +59,22 @@ CHECK_ROW_HTML = (
 UNBROKEN_ANSWERS = frozenset({"phone"})
 
 
+def _escaped(text: object, *, fixed: bool = False) -> str:
+    """What ``conditional_escape`` gives, without its wrapper for lazy text.
+
+    ``fixed``: a question or a change address (a few hundred in all), escaped
+    once per process; never a patient's answer.
+    """
+    if isinstance(text, SafeData):
+        return str(text)
+    return _escaped_fixed(str(text)) if fixed else html.escape(str(text))
+
+
+@functools.lru_cache(maxsize=2048)
+def _escaped_fixed(text: str) -> str:
+    return html.escape(text)
+
+
 @register.simple_tag
 def check_answer_rows(section: ReviewedSection) -> SafeString:
     """The rows of one step's answers, each escaped as ``{{ }}`` would escape it."""
@@ -65,10 +82,10 @@ def check_answer_rows(section: ReviewedSection) -> SafeString:
     return mark_safe(  # noqa: S308 - every value is escaped above or here
         "\n".join(
             CHECK_ROW_HTML.format(
-                conditional_escape(row.question),
+                _escaped(row.question, fixed=True),
                 " text-nowrap" if row.code in UNBROKEN_ANSWERS else "",
-                conditional_escape(row.answer),
-                conditional_escape(row.change_url),
+                _escaped(row.answer),
+                _escaped(row.change_url, fixed=True),
                 change,
             )
             for row in section.answers
