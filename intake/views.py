@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,7 @@ from conditions.selectors import conditions_for_answers
 
 from . import triage
 from .answer_review import answer_sections
+from .blank_pages import blank_page
 from .forms import CONDITIONAL_QUESTIONS, STEP_BY_SLUG, STEPS, Step, character_count_texts
 from .invitations import invitation_case_made, invited_patient
 from .models import Case, IntakeDraft
@@ -44,6 +46,7 @@ from .services import (
     parse_rate,
     rate_limit_hit,
 )
+from .templatetags.questionnaire import is_blank
 
 logger = logging.getLogger(__name__)
 
@@ -254,6 +257,22 @@ def _render_step(
         answered = _step_answers(draft)
     answers = _answers_so_far(answered)
     early_case = _early_case(draft)
+    returning = _returning_to_check(request)
+    show_emergency = triage.assess(answers).is_emergency
+    # Only when /intake/ brought a returning patient back to where they left off.
+    resumed = (
+        request.method == "GET"
+        and request.GET.get("resumed") == "1"
+        and draft is not None
+        and bool(draft.data)
+    )
+    follow_up = _is_follow_up(draft)
+    # What answers on this page would make it an emergency, for the script
+    # that warns the patient at once (static/js/intake.js).
+    conditions_script = json_script(
+        triage.emergency_conditions_for_step(answers, frozenset(step.form_class.base_fields)),
+        "emergency-conditions",
+    )
     context = {
         "early_case": early_case,
         "step": step,
@@ -264,29 +283,35 @@ def _render_step(
         "steps": STEPS,
         "previous_url": (
             reverse("intake:check")
-            if _returning_to_check(request)
+            if returning
             else (_step_url(STEPS[index - 1]) if index else None)
         ),
         "is_last": step.slug == LAST_STEP,
-        "returning": _returning_to_check(request),
-        "show_emergency": triage.assess(answers).is_emergency,
-        # What answers on this page would make it an emergency, for the script
-        # that warns the patient at once (static/js/intake.js).
-        "emergency_conditions": triage.emergency_conditions_for_step(
-            answers, frozenset(step.form_class.base_fields)
-        ),
+        "returning": returning,
+        "show_emergency": show_emergency,
+        "emergency_conditions_script": conditions_script,
         "fixed_scripts": _fixed_scripts(step.slug, get_language()),
-        # Only when /intake/ brought a returning patient back to where they left off.
-        "resumed": (
-            request.method == "GET"
-            and request.GET.get("resumed") == "1"
-            and draft is not None
-            and bool(draft.data)
-        ),
+        "resumed": resumed,
         "save_failed": save_failed,
         "rate_limited": rate_limited,
-        "follow_up": _is_follow_up(draft),
+        "follow_up": follow_up,
     }
+    holds_nothing_of_the_patient = (
+        status == 200
+        and is_blank(form)
+        and early_case is None
+        and not (show_emergency or resumed or save_failed or rate_limited)
+        and not getattr(request, "clinic_tablet", False)
+    )
+    if holds_nothing_of_the_patient:
+        return blank_page(
+            request,
+            (step.slug, get_language(), follow_up, returning),
+            lambda extra: render_to_string(
+                "intake/step.html", {**context, **extra}, request=request
+            ),
+            conditions_script,
+        )
     return TemplateResponse(request, "intake/step.html", context, status=status)
 
 

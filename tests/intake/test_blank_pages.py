@@ -1,0 +1,135 @@
+"""A blank step written once per process is the page the template gives (intake/blank_pages.py).
+
+Each blank step is compared with the same page rendered through the template
+afresh, for every step, language and patient tried here, with the CSRF token
+(masked differently on every page) set aside: the token is checked on its own
+by posting with it. Pages that hold anything of the patient are never kept.
+"""
+
+import json
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from intake import views
+from intake.blank_pages import CSRF_PLACEHOLDER, _pages, forget_blank_pages
+from tests.intake.questionnaire import STEP_DATA, STEP_ORDER, step_url
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def no_pages_yet():
+    forget_blank_pages()
+    yield
+    forget_blank_pages()
+
+
+def without_tokens(html: str) -> str:
+    return TOKEN.sub('name="csrfmiddlewaretoken" value=""', html)
+
+
+def emergency_conditions(html: str) -> list:
+    found = re.search(
+        r'<script id="emergency-conditions" type="application/json">(.*?)</script>', html
+    )
+    return json.loads(found.group(1))
+
+
+def fresh(client: Client, url: str, monkeypatch) -> str:
+    """The page rendered through the template, as every page was before."""
+    with monkeypatch.context() as patched:
+        patched.setattr(views, "is_blank", lambda form: False)
+        return client.get(url).text
+
+
+def walk_blank_steps(client: Client, monkeypatch, changes: dict | None = None) -> dict[str, str]:
+    """Each step as first seen (blank), checked against a fresh render; then answered."""
+    pages = {}
+    for slug in STEP_ORDER:
+        url = step_url(slug)
+        first = client.get(url)  # written now (or earlier, by another patient)
+        again = client.get(url)  # the process's copy
+        assert first.status_code == again.status_code == 200
+        assert "text/html" in first["Content-Type"]
+        assert first["Cache-Control"] == again["Cache-Control"]
+        assert "no-store" in first["Cache-Control"]
+        expected = without_tokens(fresh(client, url, monkeypatch))
+        assert without_tokens(first.text) == expected
+        assert without_tokens(again.text) == expected
+        assert CSRF_PLACEHOLDER not in again.text
+        pages[slug] = again.text
+        # The token on the kept page is this browser's: the post goes through.
+        token = TOKEN.search(again.text).group(1)
+        data = {**STEP_DATA[slug], **(changes or {}).get(slug, {}), "csrfmiddlewaretoken": token}
+        posted = client.post(url, data)
+        assert posted.status_code == 302, posted.text[:2000]
+    return pages
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_every_blank_step_is_the_page_the_template_gives(monkeypatch, language):
+    client = Client(enforce_csrf_checks=True)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    walk_blank_steps(client, monkeypatch)
+    assert {key[0] for key in _pages} == set(STEP_ORDER)
+    assert {key[1] for key in _pages} == {language}
+
+
+def test_each_patient_gets_their_own_emergency_conditions_on_a_kept_page(monkeypatch):
+    # Weakness getting worse changes what on the health step would make an emergency.
+    steady = walk_blank_steps(Client(enforce_csrf_checks=True), monkeypatch)
+    worse = walk_blank_steps(
+        Client(enforce_csrf_checks=True),
+        monkeypatch,
+        {"legs": {"weakness_trend": "worse"}},
+    )
+    assert emergency_conditions(steady["health"]) != emergency_conditions(worse["health"])
+    assert without_tokens(steady["about"]) == without_tokens(worse["about"])
+
+
+def test_pages_with_the_patients_answers_or_errors_are_never_kept(client):
+    client.post(step_url("about"), STEP_DATA["about"])
+    assert client.get(step_url("about")).status_code == 200  # prefilled: their name
+    assert client.post(step_url("legs"), {"action": "next"}).status_code == 200  # errors
+    assert client.get(step_url("about") + "?resumed=1").status_code == 200
+    assert not _pages
+
+
+def test_a_blank_page_that_warns_is_not_kept(client):
+    # An emergency already in the answers: the page says so at the top.
+    client.post(step_url("about"), STEP_DATA["about"])
+    client.post(step_url("legs"), STEP_DATA["legs"])
+    client.post(step_url("pain"), STEP_DATA["pain"])
+    client.post(step_url("warning-signs"), {**STEP_DATA["warning-signs"], "saddle_numbness": "yes"})
+    page = client.get(step_url("health")).text
+    assert "emergency-advice early-case" in page
+    assert not any(key[0] == "health" for key in _pages)
+
+
+def test_a_follow_up_s_steps_are_kept_apart_from_a_first_questionnaire_s(client, monkeypatch):
+    from intake.invitations import follow_up_schedule
+    from tests.factories import CaseFactory
+    from tests.intake.test_follow_ups import follow_up_link, hidden_details
+    from tests.intake.test_invitations import CONFIRM, birth_date
+
+    first_time = Client().get(step_url("legs"))  # a new patient is sent to "About you"
+    assert first_time.status_code == 302
+    newcomer = Client()
+    newcomer.post(step_url("about"), STEP_DATA["about"])
+    assert "Compared with last time" not in newcomer.get(step_url("legs")).text
+
+    baseline = CaseFactory()
+    client.get(follow_up_link(follow_up_schedule(case=baseline, by=None)))
+    client.post(CONFIRM, birth_date(baseline.patient.date_of_birth))
+    about = client.get(step_url("about")).text  # their details, hidden: never kept
+    client.post(step_url("about"), {**hidden_details(about), "consent": "on"})
+    legs = client.get(step_url("legs")).text
+    assert "Compared with last time you answered, your legs are:" in legs
+    assert without_tokens(legs) == without_tokens(fresh(client, step_url("legs"), monkeypatch))
+    assert baseline.patient.last_name not in "".join(_pages.values())
+    assert "Compared with last time" not in newcomer.get(step_url("legs")).text
