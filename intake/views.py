@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import json_script
+from django.utils.html import conditional_escape, json_script
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -28,9 +28,9 @@ from conditions.selectors import conditions_for_answers
 
 from . import triage
 from .answer_review import answer_sections
-from .blank_pages import blank_page
 from .forms import CONDITIONAL_QUESTIONS, STEP_BY_SLUG, STEPS, Step, character_count_texts
 from .invitations import invitation_case_made, invited_patient
+from .kept_pages import kept_page
 from .models import Case, IntakeDraft
 from .paths import step_path
 from .selectors import draft_for_token, submitted_case_for_token
@@ -304,13 +304,13 @@ def _render_step(
         and not getattr(request, "clinic_tablet", False)
     )
     if holds_nothing_of_the_patient:
-        return blank_page(
+        return kept_page(
             request,
-            (step.slug, get_language(), follow_up, returning),
+            ("step", step.slug, get_language(), follow_up, returning),
             lambda extra: render_to_string(
                 "intake/step.html", {**context, **extra}, request=request
             ),
-            conditions_script,
+            {"emergency_conditions_script": conditions_script},
         )
     return TemplateResponse(request, "intake/step.html", context, status=status)
 
@@ -591,13 +591,32 @@ def confirmation(request):
     case = submitted_case_for_token(request.COOKIES.get(DRAFT_COOKIE))
     if case is None:
         return redirect("intake:start")
+    topics = conditions_for_answers(case.answers)
+    # The parts of the page that are this patient's; the rest depends only on
+    # the language, the tier and whether the answers were sent before the end.
+    parts = {
+        "reference": conditional_escape(case.reference),
+        "topics_html": (
+            render_to_string("intake/_done_topics.html", {"related_conditions": topics})
+            if topics
+            else ""
+        ),
+    }
     context = {
-        "case": case,
+        "tier": case.tier,
         "is_emergency": case.tier == triage.EMERGENCY,
         "sent_before_finishing": case.created_early and case.completed_at is None,
-        "related_conditions": conditions_for_answers(case.answers),
     }
-    return render(request, "intake/confirmation.html", context)
+    if getattr(request, "clinic_tablet", False):
+        return render(request, "intake/confirmation.html", {**context, **parts})
+    return kept_page(
+        request,
+        ("done", get_language(), case.tier, context["sent_before_finishing"]),
+        lambda extra: render_to_string(
+            "intake/confirmation.html", {**context, **extra}, request=request
+        ),
+        parts,
+    )
 
 
 @never_cache

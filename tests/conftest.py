@@ -8,11 +8,11 @@ from tests.factories import UserFactory
 
 @receiver(setting_changed)
 def _forget_template_fragments(**_kwargs):
-    """Cached page fragments and blank step pages hold the clinic's settings; tests change those."""
-    from intake.blank_pages import forget_blank_pages
+    """Cached page fragments and kept pages hold the clinic's settings; tests change those."""
+    from intake.kept_pages import forget_kept_pages
 
     caches["template_fragments"].clear()
-    forget_blank_pages()
+    forget_kept_pages()
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""A blank step written once per process is the page the template gives (intake/blank_pages.py).
+"""Pages written once per process are the pages the templates give (intake/kept_pages.py).
 
 Each blank step is compared with the same page rendered through the template
 afresh, for every step, language and patient tried here, with the CSRF token
@@ -11,10 +11,11 @@ import re
 
 import pytest
 from django.conf import settings
+from django.http import HttpResponse
 from django.test import Client
 
 from intake import views
-from intake.blank_pages import CSRF_PLACEHOLDER, _pages, forget_blank_pages
+from intake.kept_pages import CSRF_PLACEHOLDER, _pages, forget_kept_pages
 from tests.intake.questionnaire import STEP_DATA, STEP_ORDER, step_url
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +25,9 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 @pytest.fixture(autouse=True)
 def no_pages_yet():
-    forget_blank_pages()
+    forget_kept_pages()
     yield
-    forget_blank_pages()
+    forget_kept_pages()
 
 
 def without_tokens(html: str) -> str:
@@ -41,9 +42,13 @@ def emergency_conditions(html: str) -> list:
 
 
 def fresh(client: Client, url: str, monkeypatch) -> str:
-    """The page rendered through the template, as every page was before."""
+    """The page rendered through its template with the request's own parts, as before."""
+
+    def rendered_now(request, key, render, parts):
+        return HttpResponse(render(dict(parts)))
+
     with monkeypatch.context() as patched:
-        patched.setattr(views, "is_blank", lambda form: False)
+        patched.setattr(views, "kept_page", rendered_now)
         return client.get(url).text
 
 
@@ -76,8 +81,8 @@ def test_every_blank_step_is_the_page_the_template_gives(monkeypatch, language):
     client = Client(enforce_csrf_checks=True)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     walk_blank_steps(client, monkeypatch)
-    assert {key[0] for key in _pages} == set(STEP_ORDER)
-    assert {key[1] for key in _pages} == {language}
+    assert {key[1] for key in _pages} == set(STEP_ORDER)
+    assert {key[2] for key in _pages} == {language}
 
 
 def test_each_patient_gets_their_own_emergency_conditions_on_a_kept_page(monkeypatch):
@@ -108,7 +113,7 @@ def test_a_blank_page_that_warns_is_not_kept(client):
     client.post(step_url("warning-signs"), {**STEP_DATA["warning-signs"], "saddle_numbness": "yes"})
     page = client.get(step_url("health")).text
     assert "emergency-advice early-case" in page
-    assert not any(key[0] == "health" for key in _pages)
+    assert ("step", "health") not in {key[:2] for key in _pages}
 
 
 def test_a_follow_up_s_steps_are_kept_apart_from_a_first_questionnaire_s(client, monkeypatch):
@@ -133,3 +138,52 @@ def test_a_follow_up_s_steps_are_kept_apart_from_a_first_questionnaire_s(client,
     assert without_tokens(legs) == without_tokens(fresh(client, step_url("legs"), monkeypatch))
     assert baseline.patient.last_name not in "".join(_pages.values())
     assert "Compared with last time" not in newcomer.get(step_url("legs")).text
+
+
+DONE = "/intake/done/"
+CHECK = "/intake/check/"
+
+
+def send_from_the_check_page(client: Client) -> None:
+    token = TOKEN.search(client.get(CHECK).text).group(1)
+    sent = client.post(CHECK, {"action": "send", "csrfmiddlewaretoken": token})
+    assert sent.status_code == 302 and sent["Location"] == DONE
+
+
+def topic_links(html: str) -> list[str]:
+    return re.findall(r'<a href="(/conditions/[^"]+)"', html)
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_the_page_after_sending_is_the_page_the_template_gives(monkeypatch, language):
+    from intake.models import Case
+
+    patients = {
+        "routine": {},
+        "diabetes": {"health": {"diabetes": "yes"}, "pain": {"feet_numbness": "yes"}},
+        "emergency": {"warning-signs": {"saddle_numbness": "yes"}},
+    }
+    pages = {}
+    for name, changes in patients.items():
+        client = Client(enforce_csrf_checks=True)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        walk_blank_steps(client, monkeypatch, changes)
+        send_from_the_check_page(client)
+        first, again = client.get(DONE), client.get(DONE)
+        assert first.status_code == again.status_code == 200
+        assert "no-store" in again["Cache-Control"]
+        expected = without_tokens(fresh(client, DONE, monkeypatch))
+        assert without_tokens(first.text) == without_tokens(again.text) == expected
+        case = Case.objects.order_by("-pk").first()
+        assert f">{case.reference}</strong>" in again.text
+        pages[name] = again.text
+        # The kept page's form works with the token it carries.
+        token = TOKEN.search(again.text).group(1)
+        restarted = client.post("/intake/start-again/", {"csrfmiddlewaretoken": token})
+        assert restarted.status_code == 302
+    assert topic_links(pages["routine"]) != topic_links(pages["diabetes"])
+    assert all(topic_links(page) for page in pages.values())
+    references = {re.search(r"(C-[A-Z0-9]+)</strong>", page).group(1) for page in pages.values()}
+    assert len(references) == 3
+    assert "emergency-advice" in pages["emergency"]
+    assert "emergency-advice" not in pages["routine"]

@@ -1,0 +1,70 @@
+"""Patient pages written once per process, with the parts that differ per request filled in.
+
+Most pages a patient sees in the questionnaire are the same for everyone in
+one language except for a few small parts. A blank step (not answered yet)
+differs only in its CSRF token and in the answers that would make an
+emergency on it (worked out from the patient's earlier answers, for the
+page's script); the page after sending differs in its case reference, its
+CSRF token and the topics the answers point to. Such a page is rendered once
+per process for each ``key`` (the page, its language and whatever else
+changes its text) with a placeholder in each of those parts, and every later
+request gets a copy with its own parts put in. Rendering these pages through
+the templates every time was most of the CPU of showing them, beyond what
+any page costs (docs/performance.md, section 6).
+
+Only the parts named are ever per patient: the views decide which pages may
+be kept (``intake.views``); a page with answers, errors, a warning shown,
+"Welcome back" or clinic-tablet parts is rendered afresh every time. Tests
+compare each kept page with the template's (tests/intake/test_kept_pages.py).
+"""
+
+import secrets
+from collections.abc import Callable, Hashable, Mapping
+
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.safestring import SafeString, mark_safe
+
+#: The CSRF token's placeholder: letters and digits only, so it comes out of
+#: the template as it went in; new in every process, so no page has it by chance.
+CSRF_PLACEHOLDER = f"csrfplaceholder{secrets.token_hex(16)}"
+_MARK = secrets.token_hex(16)
+
+_pages: dict[Hashable, str] = {}
+
+
+def placeholder(name: str) -> SafeString:
+    """Where the part ``name`` goes in a kept page (an HTML comment no page has by chance)."""
+    return mark_safe(f"<!-- {name} {_MARK} -->")  # noqa: S308 - our own text
+
+
+def kept_page(
+    request,
+    key: Hashable,
+    render: Callable[[dict], str],
+    parts: Mapping[str, SafeString],
+) -> HttpResponse:
+    """The page kept for ``key``, with this request's CSRF token and ``parts`` put in.
+
+    ``render(extra_context)``: the page's HTML with ``extra_context`` added;
+    called once per process and key, with a placeholder for each part (by its
+    name in the context) and for the CSRF token. Each part is HTML (safe).
+    """
+    page = _pages.get(key)
+    if page is None:
+        page = render(
+            {"csrf_token": CSRF_PLACEHOLDER, **{name: placeholder(name) for name in parts}}
+        )
+        lost = [name for name in parts if placeholder(name) not in page]
+        if lost or CSRF_PLACEHOLDER not in page:
+            raise AssertionError(f"a kept page lost a placeholder ({key!r}): {lost}")
+        _pages[key] = page
+    page = page.replace(CSRF_PLACEHOLDER, get_token(request))
+    for name, part in parts.items():
+        page = page.replace(placeholder(name), part)
+    return HttpResponse(page)
+
+
+def forget_kept_pages() -> None:
+    """Drop every page kept so far (tests that change settings the pages show)."""
+    _pages.clear()
