@@ -46,7 +46,7 @@ from .services import (
     parse_rate,
     rate_limit_hit,
 )
-from .templatetags.questionnaire import is_blank
+from .templatetags.questionnaire import check_answer_rows, is_blank
 
 logger = logging.getLogger(__name__)
 
@@ -554,13 +554,38 @@ def check_answers(request):
 
 
 def _render_check(request, draft, answered, *, status=200, save_failed=False):
+    early_case = _early_case(draft)
+    resumed = request.GET.get("resumed") == "1"
+    sections = answer_sections(draft.data, answered)
+    # The answers are the patient's; the rest depends only on the language.
+    parts = {f"rows-{section.slug}": check_answer_rows(section) for section in sections}
     context = {
-        "sections": answer_sections(draft.data, answered),
-        "early_case": _early_case(draft),
-        "resumed": request.GET.get("resumed") == "1",
+        "early_case": early_case,
+        "resumed": resumed,
         "save_failed": save_failed,
     }
-    return TemplateResponse(request, "intake/check.html", context, status=status)
+
+    def page_with(rows: dict) -> dict:
+        listed = [
+            {"title": section.title, "rows": rows[f"rows-{section.slug}"]} for section in sections
+        ]
+        return {**context, "sections": listed}
+
+    if (
+        status == 200
+        and early_case is None
+        and not (resumed or save_failed)
+        and not getattr(request, "clinic_tablet", False)
+    ):
+        return kept_page(
+            request,
+            ("check", get_language()),
+            lambda extra: render_to_string(
+                "intake/check.html", {**page_with(extra), **extra}, request=request
+            ),
+            parts,
+        )
+    return TemplateResponse(request, "intake/check.html", page_with(parts), status=status)
 
 
 def _send(draft: IntakeDraft, answered: dict):

@@ -144,10 +144,16 @@ DONE = "/intake/done/"
 CHECK = "/intake/check/"
 
 
-def send_from_the_check_page(client: Client) -> None:
-    token = TOKEN.search(client.get(CHECK).text).group(1)
+def send_from_the_check_page(client: Client, monkeypatch) -> str:
+    """Check the answers (the page compared with the template's), send them; the check page."""
+    first, again = client.get(CHECK), client.get(CHECK)
+    assert first.status_code == again.status_code == 200
+    expected = without_tokens(fresh(client, CHECK, monkeypatch))
+    assert without_tokens(first.text) == without_tokens(again.text) == expected
+    token = TOKEN.search(again.text).group(1)
     sent = client.post(CHECK, {"action": "send", "csrfmiddlewaretoken": token})
     assert sent.status_code == 302 and sent["Location"] == DONE
+    return again.text
 
 
 def topic_links(html: str) -> list[str]:
@@ -155,7 +161,7 @@ def topic_links(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
-def test_the_page_after_sending_is_the_page_the_template_gives(monkeypatch, language):
+def test_the_check_page_and_the_page_after_sending_are_the_templates(monkeypatch, language):
     from intake.models import Case
 
     patients = {
@@ -163,12 +169,12 @@ def test_the_page_after_sending_is_the_page_the_template_gives(monkeypatch, lang
         "diabetes": {"health": {"diabetes": "yes"}, "pain": {"feet_numbness": "yes"}},
         "emergency": {"warning-signs": {"saddle_numbness": "yes"}},
     }
-    pages = {}
+    pages, checked = {}, {}
     for name, changes in patients.items():
         client = Client(enforce_csrf_checks=True)
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
         walk_blank_steps(client, monkeypatch, changes)
-        send_from_the_check_page(client)
+        checked[name] = send_from_the_check_page(client, monkeypatch)
         first, again = client.get(DONE), client.get(DONE)
         assert first.status_code == again.status_code == 200
         assert "no-store" in again["Cache-Control"]
@@ -182,6 +188,9 @@ def test_the_page_after_sending_is_the_page_the_template_gives(monkeypatch, lang
         restarted = client.post("/intake/start-again/", {"csrfmiddlewaretoken": token})
         assert restarted.status_code == 302
     assert topic_links(pages["routine"]) != topic_links(pages["diabetes"])
+    # Each check page lists its own patient's answers.
+    assert checked["routine"].count("check-answers-row") > 30
+    assert checked["routine"] != checked["diabetes"]
     assert all(topic_links(page) for page in pages.values())
     references = {re.search(r"(C-[A-Z0-9]+)</strong>", page).group(1) for page in pages.values()}
     assert len(references) == 3
