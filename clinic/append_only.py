@@ -24,6 +24,8 @@ from django.db import DEFAULT_DB_ALIAS, connections, migrations, models, router,
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .rows import insert_row
+
 
 class AppendOnlyError(Exception):
     """A stored row of an append-only table was about to be changed or deleted."""
@@ -84,7 +86,9 @@ class AppendOnlyModel(models.Model):
             # reads this row's hash only once it is there to read.
             previous = chain_head_locked(type(self), using)
             self.chain_hash = chain_hash(previous, self, self.chain_fields)
-            super().save(*args, **kwargs)
+            # Only ever a new row, and nothing listens to these saves: the
+            # INSERT written out once per process (clinic.rows).
+            insert_row(self, using)
 
     def delete(self, *args, **kwargs):
         raise self.append_only_error(f"{self._meta.verbose_name} cannot be deleted.")

@@ -12,12 +12,23 @@ meaning, only skipping the building:
 * ``write_fields`` updates some fields of one row by primary key, each value
   prepared by its field (``get_db_prep_value``) as ``QuerySet.update`` does.
   Like ``QuerySet.update`` it sends no signals and runs no ``save()``.
+* ``insert_row`` inserts a new instance as ``save(force_insert=True)`` does
+  for a model without parents (each field's ``pre_save``, such as
+  ``auto_now``, then ``get_db_prep_save``; a field left to its ``db_default``
+  gets that value; the new primary key read back with ``RETURNING``), with
+  its statement built once per process. It sends no
+  ``pre_save`` or ``post_save`` signals: use it only for models nothing
+  listens to.
 
 Both go through Django's database cursor, so transactions, query logging
 and execute wrappers (such as the tests' statement counters) see them.
 """
 
+import functools
+
 from django.db import connections, models, router
+from django.db.models.expressions import DatabaseDefault, Value
+from django.db.models.fields import AutoFieldMixin
 
 
 def read_one(model: type[models.Model], where: str, params: list) -> models.Model | None:
@@ -68,3 +79,56 @@ def write_fields(instance: models.Model, names: list[str]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, pk.get_db_prep_value(instance.pk, connection)])
         return cursor.rowcount
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model], alias: str) -> tuple[str, tuple[models.Field, ...]]:
+    """The INSERT for every concrete field of ``model`` but an automatic primary key."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    fields = tuple(
+        field
+        for field in meta.concrete_fields
+        if not (field.primary_key and isinstance(field, AutoFieldMixin))
+    )
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - names from the model, values as parameters
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
+    )
+    return sql, fields
+
+
+def insert_row(instance: models.Model, using: str | None = None) -> None:
+    """Insert ``instance`` as a new row and give it its primary key (see the module's notes)."""
+    model = type(instance)
+    if model._meta.parents:
+        raise TypeError(f"{model.__name__} has parent models: save() it instead")
+    alias = using or router.db_for_write(model, instance=instance)
+    connection = connections[alias]
+    sql, fields = _insert_sql(model, alias)
+    params = []
+    for field in fields:
+        value = field.pre_save(instance, True)
+        if isinstance(value, DatabaseDefault):
+            # What the database would put there, as save() reads it back.
+            default = field._db_default_expression  # the literal, as a Value
+            if not isinstance(default, Value):
+                raise TypeError(f"{field.name} has a computed db_default: save() it instead")
+            value = default.value
+            setattr(instance, field.attname, value)
+        params.append(field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (pk,) = cursor.fetchone()
+    pk_field = model._meta.pk
+    column = pk_field.get_col(model._meta.db_table)
+    for convert in (
+        *connection.ops.get_db_converters(column),
+        *pk_field.get_db_converters(connection),
+    ):
+        pk = convert(pk, column, connection)
+    if instance.pk is None:
+        instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = alias

@@ -81,3 +81,64 @@ def test_writing_a_row_that_is_gone_changes_nothing():
     draft = make_draft()
     IntakeDraft.objects.filter(pk=draft.pk).delete()
     assert write_fields(draft, ["data"]) == 0
+
+
+def orm_row(model, pk) -> dict:
+    row = model.objects.filter(pk=pk).values().get()
+    row.pop("id")
+    return row
+
+
+def test_a_row_inserted_is_the_row_save_would_insert():
+    from clinic.rows import insert_row
+    from intake.models import Case
+
+    template = CaseFactory()
+    ours = Case(
+        patient=template.patient,
+        reference="C-INSERTED",
+        submission_token=uuid.uuid4(),
+        details={"first_name": "Test Ñandú 名前", "note": 'quotes " and \\ slash'},
+        answers={"pain_score": 7, "symptoms_started": "2026-01-10"},
+        tier="urgent",
+        priority=template.priority,
+        flags=["bilateral_leg_pain"],
+        symptoms_started=datetime.date(2026, 1, 10),
+        consented_at=timezone.now(),
+    )
+    theirs = Case(**{f.attname: getattr(ours, f.attname) for f in Case._meta.concrete_fields})
+    theirs.id, theirs.reference, theirs.submission_token = None, "C-SAVED", uuid.uuid4()
+
+    with CaptureQueriesContext(connection) as statements:
+        insert_row(ours)
+    theirs.save(force_insert=True)
+
+    assert len(statements) == 1 and statements[0]["sql"].startswith("INSERT")
+    assert isinstance(ours.pk, int) and ours.pk != theirs.pk
+    assert not ours._state.adding and ours._state.db == "default"
+    mine, saved = orm_row(Case, ours.pk), orm_row(Case, theirs.pk)
+    for row in (mine, saved):
+        row.pop("reference"), row.pop("submission_token")
+        row.pop("updated_at")  # auto_now: set by each insert, at its own moment
+    assert mine == saved
+    assert Case.objects.get(pk=ours.pk).updated_at is not None
+    # Fields left to the database's default hold it, as after save().
+    assert (ours.created_early, ours.escalation_count) == (theirs.created_early, 0)
+
+
+def test_an_inserted_row_that_breaks_a_constraint_raises_and_stores_nothing():
+    from django.db import IntegrityError, transaction
+
+    from clinic.rows import insert_row
+    from intake.models import Case
+
+    taken = CaseFactory()
+    twin = Case(
+        patient=taken.patient,
+        reference="C-TWIN",
+        submission_token=taken.submission_token,
+        consented_at=timezone.now(),
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_row(twin)
+    assert not Case.objects.filter(reference="C-TWIN").exists()
