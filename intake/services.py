@@ -621,12 +621,13 @@ def draft_create(
     Returns it with the raw token the browser keeps.
     """
     raw_token = secrets.token_urlsafe(32)
-    draft = IntakeDraft.objects.create(
+    draft = IntakeDraft(
         token_hash=draft_token_hash(raw_token),
         data={step: dict(data)},
         answers={step: answers},
         answers_checked_on=timezone.localdate(),
     )
+    insert_row(draft)  # every new patient's first post; nothing listens to the save
     return draft, raw_token
 
 
