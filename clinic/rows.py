@@ -82,8 +82,14 @@ def write_fields(instance: models.Model, names: list[str]) -> int:
 
 
 @functools.cache
-def _insert_sql(model: type[models.Model], alias: str) -> tuple[str, tuple[models.Field, ...]]:
-    """The INSERT for every concrete field of ``model`` but an automatic primary key."""
+def _insert_sql(
+    model: type[models.Model], alias: str, unique: tuple[str, ...] = ()
+) -> tuple[str, tuple[models.Field, ...]]:
+    """The INSERT for every concrete field of ``model`` but an automatic primary key.
+
+    ``unique``: the fields of a unique constraint; a row that matches one
+    already stored is not inserted, and the stored row's key is returned.
+    """
     connection = connections[alias]
     quote = connection.ops.quote_name
     meta = model._meta
@@ -94,19 +100,32 @@ def _insert_sql(model: type[models.Model], alias: str) -> tuple[str, tuple[model
     )
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - names from the model, values as parameters
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
     )
-    return sql, fields
+    if unique:
+        # The update writes a matching key with itself, only so RETURNING gives the row.
+        columns = [quote(meta.get_field(name).column) for name in unique]
+        first = columns[0]
+        sql += f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET {first} = EXCLUDED.{first} "
+    return sql + f"RETURNING {quote(meta.pk.column)}", fields
 
 
-def insert_row(instance: models.Model, using: str | None = None) -> None:
-    """Insert ``instance`` as a new row and give it its primary key (see the module's notes)."""
+def insert_row(
+    instance: models.Model, using: str | None = None, *, unless_stored: tuple[str, ...] = ()
+) -> None:
+    """Insert ``instance`` as a new row and give it its primary key (see the module's notes).
+
+    ``unless_stored``: the fields of a unique constraint; if a row with the
+    same values is stored already, nothing is written and ``instance`` gets
+    that row's key (as ``bulk_create(update_conflicts=True)`` with the first
+    of these fields as ``update_fields``, in one statement).
+    """
     model = type(instance)
     if model._meta.parents:
         raise TypeError(f"{model.__name__} has parent models: save() it instead")
     alias = using or router.db_for_write(model, instance=instance)
     connection = connections[alias]
-    sql, fields = _insert_sql(model, alias)
+    sql, fields = _insert_sql(model, alias, unless_stored)
     params = []
     for field in fields:
         value = field.pre_save(instance, True)
@@ -128,7 +147,7 @@ def insert_row(instance: models.Model, using: str | None = None) -> None:
         *pk_field.get_db_converters(connection),
     ):
         pk = convert(pk, column, connection)
-    if instance.pk is None:
+    if instance.pk is None or unless_stored:
         instance.pk = pk
     instance._state.adding = False
     instance._state.db = alias

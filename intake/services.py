@@ -94,12 +94,7 @@ def patient_get_or_create(
         last_name_key=normalise_last_name(last_name),
         phone_key=normalise_phone(phone),
     )
-    Patient.objects.bulk_create(
-        [patient],
-        update_conflicts=True,
-        unique_fields=["last_name_key", "date_of_birth", "phone_key"],
-        update_fields=["last_name_key"],
-    )
+    insert_row(patient, unless_stored=("last_name_key", "date_of_birth", "phone_key"))
     return patient
 
 

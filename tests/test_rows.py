@@ -142,3 +142,32 @@ def test_an_inserted_row_that_breaks_a_constraint_raises_and_stores_nothing():
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_row(twin)
     assert not Case.objects.filter(reference="C-TWIN").exists()
+
+
+def test_a_row_already_stored_is_found_not_inserted_again():
+    from clinic.rows import insert_row
+    from intake.models import Patient
+
+    def typed(first_name: str) -> Patient:
+        return Patient(
+            first_name=first_name,
+            last_name="Example",
+            date_of_birth=datetime.date(1958, 4, 2),
+            phone="555 0100",
+            last_name_key="example",
+            phone_key="5550100",
+        )
+
+    unique = ("last_name_key", "date_of_birth", "phone_key")
+    first, again = typed("First"), typed("Second")
+    insert_row(first, unless_stored=unique)
+    with CaptureQueriesContext(connection) as statements:
+        insert_row(again, unless_stored=unique)
+    assert len(statements) == 1
+    assert again.pk == first.pk and not again._state.adding
+    stored = Patient.objects.get()
+    assert stored.first_name == "First"  # the stored record is not renamed
+    other = typed("Other")
+    other.phone_key = "5550101"
+    insert_row(other, unless_stored=unique)
+    assert other.pk != first.pk and Patient.objects.count() == 2
