@@ -18,6 +18,7 @@ be kept (``intake.views``); a page with answers, errors, a warning shown,
 compare each kept page with the template's (tests/intake/test_kept_pages.py).
 """
 
+import logging
 import secrets
 from collections.abc import Callable, Hashable, Mapping
 
@@ -29,6 +30,8 @@ from django.utils.safestring import SafeString, mark_safe
 #: the template as it went in; new in every process, so no page has it by chance.
 CSRF_PLACEHOLDER = f"csrfplaceholder{secrets.token_hex(16)}"
 _MARK = secrets.token_hex(16)
+
+logger = logging.getLogger(__name__)
 
 _pages: dict[Hashable, str] = {}
 
@@ -57,7 +60,10 @@ def kept_page(
         )
         lost = [name for name in parts if placeholder(name) not in page]
         if lost or CSRF_PLACEHOLDER not in page:
-            raise AssertionError(f"a kept page lost a placeholder ({key!r}): {lost}")
+            # A template that no longer shows a part: serve this request's own
+            # page as before, and say so, rather than keep a page missing it.
+            logger.error("Page %r not kept: no place for %s", key, lost or ["the CSRF token"])
+            return HttpResponse(render(dict(parts)))
         _pages[key] = page
     page = page.replace(CSRF_PLACEHOLDER, get_token(request))
     for name, part in parts.items():

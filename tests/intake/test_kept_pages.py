@@ -196,3 +196,19 @@ def test_the_check_page_and_the_page_after_sending_are_the_templates(monkeypatch
     assert len(references) == 3
     assert "emergency-advice" in pages["emergency"]
     assert "emergency-advice" not in pages["routine"]
+
+
+def test_a_page_without_a_place_for_a_part_is_served_whole_and_not_kept(rf, caplog):
+    from intake.kept_pages import kept_page
+
+    request = rf.get("/intake/legs/")
+
+    def render(extra):
+        # A template that forgot the part: it shows the token only.
+        return f"<form>{extra.get('csrf_token', 'TOKEN')}</form>"
+
+    response = kept_page(request, ("broken",), render, {"emergency_conditions_script": "<x>"})
+    assert response.status_code == 200
+    assert response.content == b"<form>TOKEN</form>"
+    assert ("broken",) not in _pages
+    assert "not kept" in caplog.text
