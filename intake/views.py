@@ -610,6 +610,36 @@ def _send(draft: IntakeDraft, answered: dict):
     return HttpResponseRedirect(reverse("intake:done"))
 
 
+#: The topics' HTML by what it shows (see ``_topics_html``); a few hundred lists at most.
+_topics_pages: dict[tuple, str] = {}
+_TOPICS_KEPT = 512
+
+
+def _topics_html(topics: list) -> str:
+    """The topics after sending, written once per process for each list as shown.
+
+    Kept by everything the list shows of each page (its address, title,
+    description and language) and the language of the page, so a page
+    changed in the library gives a new list; nothing of the patient.
+    """
+    if not topics:
+        return ""
+    key = (
+        get_language(),
+        tuple(
+            (page.slug, page.display_title, page.display_description, page.content_language)
+            for page in topics
+        ),
+    )
+    html = _topics_pages.get(key)
+    if html is None:
+        html = render_to_string("intake/_done_topics.html", {"related_conditions": topics})
+        if len(_topics_pages) >= _TOPICS_KEPT:
+            _topics_pages.clear()
+        _topics_pages[key] = html
+    return html
+
+
 @never_cache
 def confirmation(request):
     """What happens next, shown only to the browser that sent the answers."""
@@ -621,11 +651,7 @@ def confirmation(request):
     # the language, the tier and whether the answers were sent before the end.
     parts = {
         "reference": conditional_escape(case.reference),
-        "topics_html": (
-            render_to_string("intake/_done_topics.html", {"related_conditions": topics})
-            if topics
-            else ""
-        ),
+        "topics_html": _topics_html(topics),
     }
     context = {
         "tier": case.tier,

@@ -212,3 +212,28 @@ def test_a_page_without_a_place_for_a_part_is_served_whole_and_not_kept(rf, capl
     assert response.content == b"<form>TOKEN</form>"
     assert ("broken",) not in _pages
     assert "not kept" in caplog.text
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_the_topics_written_once_follow_the_library(language):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from conditions.selectors import conditions_for_answers
+    from tests.conditions.factories import ConditionFactory
+
+    page = ConditionFactory(slug="kept-topic", related_codes=["falls"], title="Falls and legs")
+    views._topics_pages.clear()
+    with translation.override(language):
+        topics = conditions_for_answers({"falls": "yes"})
+        expected = render_to_string("intake/_done_topics.html", {"related_conditions": topics})
+        assert views._topics_html(topics) == expected
+        assert views._topics_html(conditions_for_answers({"falls": "yes"})) == expected
+        assert "/conditions/kept-topic/" in expected
+
+        page.title = "Falls, renamed"  # shown in English in both (no Spanish page yet)
+        page.save()
+        renamed = views._topics_html(conditions_for_answers({"falls": "yes"}))
+    assert renamed != expected
+    assert "Falls, renamed" in renamed
+    assert views._topics_html([]) == ""
