@@ -34,6 +34,10 @@ _MARK = secrets.token_hex(16)
 logger = logging.getLogger(__name__)
 
 _pages: dict[Hashable, str] = {}
+#: Smaller parts written once (``kept_part``), such as the topics after sending.
+_parts: dict[Hashable, str] = {}
+#: At most this many smaller parts are kept; then they are written again.
+PARTS_KEPT = 512
 
 
 def placeholder(name: str) -> SafeString:
@@ -71,6 +75,28 @@ def kept_page(
     return HttpResponse(page)
 
 
+def kept_part(key: Hashable, render: Callable[[], str]) -> str:
+    """A part of a page written once per process for ``key``, which must name all it shows."""
+    html = _parts.get(key)
+    if html is None:
+        html = render()
+        if len(_parts) >= PARTS_KEPT:
+            _parts.clear()
+        _parts[key] = html
+    return html
+
+
 def forget_kept_pages() -> None:
-    """Drop every page kept so far (tests that change settings the pages show)."""
+    """Drop every page and part kept so far (a template, a translation or a setting changed)."""
     _pages.clear()
+    _parts.clear()
+
+
+def forget_kept_pages_when_a_template_changes(sender, file_path, **kwargs) -> None:
+    """For ``manage.py runserver``: an edited template or translation shows on the next page.
+
+    (In production a deploy restarts the processes.) Returns nothing, so the
+    autoreloader does what it would have done anyway.
+    """
+    if file_path.suffix in {".html", ".txt", ".mo"}:
+        forget_kept_pages()

@@ -30,7 +30,7 @@ from . import triage
 from .answer_review import answer_sections
 from .forms import CONDITIONAL_QUESTIONS, STEP_BY_SLUG, STEPS, Step, character_count_texts
 from .invitations import invitation_case_made, invited_patient
-from .kept_pages import kept_page
+from .kept_pages import kept_page, kept_part
 from .models import Case, IntakeDraft
 from .paths import step_path
 from .selectors import draft_for_token, submitted_case_for_token
@@ -610,11 +610,6 @@ def _send(draft: IntakeDraft, answered: dict):
     return HttpResponseRedirect(reverse("intake:done"))
 
 
-#: The topics' HTML by what it shows (see ``_topics_html``); a few hundred lists at most.
-_topics_pages: dict[tuple, str] = {}
-_TOPICS_KEPT = 512
-
-
 def _topics_html(topics: list) -> str:
     """The topics after sending, written once per process for each list as shown.
 
@@ -625,19 +620,17 @@ def _topics_html(topics: list) -> str:
     if not topics:
         return ""
     key = (
+        "topics",
         get_language(),
         tuple(
             (page.slug, page.display_title, page.display_description, page.content_language)
             for page in topics
         ),
     )
-    html = _topics_pages.get(key)
-    if html is None:
-        html = render_to_string("intake/_done_topics.html", {"related_conditions": topics})
-        if len(_topics_pages) >= _TOPICS_KEPT:
-            _topics_pages.clear()
-        _topics_pages[key] = html
-    return html
+    return kept_part(
+        key,
+        lambda: render_to_string("intake/_done_topics.html", {"related_conditions": topics}),
+    )
 
 
 @never_cache

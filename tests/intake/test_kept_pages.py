@@ -223,7 +223,7 @@ def test_the_topics_written_once_follow_the_library(language):
     from tests.conditions.factories import ConditionFactory
 
     page = ConditionFactory(slug="kept-topic", related_codes=["falls"], title="Falls and legs")
-    views._topics_pages.clear()
+    forget_kept_pages()
     with translation.override(language):
         topics = conditions_for_answers({"falls": "yes"})
         expected = render_to_string("intake/_done_topics.html", {"related_conditions": topics})
@@ -237,3 +237,18 @@ def test_the_topics_written_once_follow_the_library(language):
     assert renamed != expected
     assert "Falls, renamed" in renamed
     assert views._topics_html([]) == ""
+
+
+def test_an_edited_template_is_shown_at_once_under_runserver(tmp_path):
+    from pathlib import Path
+
+    from django.utils.autoreload import file_changed
+
+    from intake.kept_pages import _parts, kept_part
+
+    kept_part(("example",), lambda: "<p>kept</p>")
+    _pages[("example",)] = "<p>kept</p>"
+    file_changed.send(sender=None, file_path=Path("static/js/intake.js"))
+    assert _pages and _parts  # not a template: kept
+    file_changed.send(sender=None, file_path=tmp_path / "step.html")
+    assert not _pages and not _parts
