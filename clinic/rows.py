@@ -16,9 +16,9 @@ meaning, only skipping the building:
   for a model without parents (each field's ``pre_save``, such as
   ``auto_now``, then ``get_db_prep_save``; a field left to its ``db_default``
   gets that value; the new primary key read back with ``RETURNING``), with
-  its statement built once per process. It sends no
-  ``pre_save`` or ``post_save`` signals: use it only for models nothing
-  listens to.
+  its statement built once per process. It is meant for models nothing
+  listens to: if a ``pre_save`` or ``post_save`` receiver is connected for
+  the model, it saves through Django instead, so the signals are sent.
 
 Both go through Django's database cursor, so transactions, query logging
 and execute wrappers (such as the tests' statement counters) see them.
@@ -29,6 +29,7 @@ import functools
 from django.db import connections, models, router
 from django.db.models.expressions import DatabaseDefault, Value
 from django.db.models.fields import AutoFieldMixin
+from django.db.models.signals import post_save, pre_save
 
 
 def read_one(model: type[models.Model], where: str, params: list) -> models.Model | None:
@@ -124,6 +125,12 @@ def insert_row(
     if model._meta.parents:
         raise TypeError(f"{model.__name__} has parent models: save() it instead")
     alias = using or router.db_for_write(model, instance=instance)
+    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+        # Something listens to this model's saves now: let Django's save send them.
+        if unless_stored:
+            raise TypeError(f"{model.__name__} has save listeners: use bulk_create instead")
+        models.Model.save(instance, force_insert=True, using=alias)
+        return
     connection = connections[alias]
     sql, fields = _insert_sql(model, alias, unless_stored)
     params = []

@@ -171,3 +171,23 @@ def test_a_row_already_stored_is_found_not_inserted_again():
     other.phone_key = "5550101"
     insert_row(other, unless_stored=unique)
     assert other.pk != first.pk and Patient.objects.count() == 2
+
+
+def test_a_model_someone_listens_to_is_saved_through_django_with_its_signals():
+    from django.db.models.signals import post_save
+
+    from clinic.rows import insert_row
+
+    heard = []
+
+    def listener(sender, instance, created, **kwargs):
+        heard.append((instance.token_hash, created))
+
+    post_save.connect(listener, sender=IntakeDraft)
+    try:
+        draft = IntakeDraft(token_hash="d" * 64, data={}, answers={})
+        insert_row(draft)
+    finally:
+        post_save.disconnect(listener, sender=IntakeDraft)
+    assert heard == [("d" * 64, True)]
+    assert IntakeDraft.objects.get(pk=draft.pk).token_hash == "d" * 64
