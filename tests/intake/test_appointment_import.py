@@ -11,7 +11,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -30,7 +29,7 @@ from intake.appointment_import import (
 from intake.invitations import NewAppointment, appointment_cancel, appointment_create
 from intake.models import Appointment, Invitation, InvitationMessage, Patient
 from intake.roles import CLINIC_MANAGER, CLINICIAN, FRONT_DESK, ensure_staff_roles
-from tests.factories import UserFactory
+from tests.factories import staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -99,9 +98,7 @@ def many_rows(count: int) -> list[dict]:
 
 def staff_client(role: str | None) -> Client:
     ensure_staff_roles()
-    user = UserFactory(username=f"staff-{(role or 'none').replace(' ', '-').lower()}")
-    if role:
-        user.groups.add(Group.objects.get(name=role))
+    user = staff_in(role, username=f"staff-{(role or 'none').replace(' ', '-').lower()}")
     client = Client()
     client.force_login(user)
     client.user = user

@@ -11,7 +11,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -28,7 +27,7 @@ from intake.invitations import (
 from intake.models import Appointment, Case, CaseEvent, Invitation, InvitationMessage
 from intake.roles import CLINIC_MANAGER, CLINICIAN, FRONT_DESK, ensure_staff_roles
 from intake.visits import VisitState
-from tests.factories import UserFactory
+from tests.factories import staff_in
 from tests.intake.questionnaire import fill_all, post_step
 from tests.intake.test_invitations import BORN, confirm
 
@@ -48,9 +47,7 @@ def frozen_clock(settings):
 
 def staff_client(role: str | None, **kwargs) -> Client:
     ensure_staff_roles()
-    user = UserFactory(username=f"visits-{(role or 'none').replace(' ', '-').lower()}", **kwargs)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
+    user = staff_in(role, username=f"visits-{(role or 'none').replace(' ', '-').lower()}", **kwargs)
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     client.user = user
