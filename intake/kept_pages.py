@@ -13,8 +13,9 @@ the templates every time was most of the CPU of showing them, beyond what
 any page costs (docs/performance.md, section 6).
 
 Only the parts named are ever per patient: the views decide which pages may
-be kept (``intake.views``); a page with answers, errors, a warning shown,
-"Welcome back" or clinic-tablet parts is rendered afresh every time. Tests
+be kept (``intake.views``); a page with answers, errors, a warning shown or
+"Welcome back" is rendered afresh every time, and so is every page on a
+clinic tablet (its idle timer and notices are the device's own). Tests
 compare each kept page with the template's (tests/intake/test_kept_pages.py).
 """
 
@@ -56,7 +57,11 @@ def kept_page(
     ``render(extra_context)``: the page's HTML with ``extra_context`` added;
     called once per process and key, with a placeholder for each part (by its
     name in the context) and for the CSRF token. Each part is HTML (safe).
+    On a clinic tablet the page is rendered afresh with ``parts``.
     """
+    if getattr(request, "clinic_tablet", False):
+        # A clinic tablet's pages carry its own idle timer and notices.
+        return HttpResponse(render(dict(parts)))
     page = _pages.get(key)
     if page is None:
         page = render(

@@ -76,7 +76,6 @@ def _step_url(step: Step, *, returning: bool = False) -> str:
     return f"{url}?return={RETURN_TO_CHECK}" if returning else url
 
 
-@functools.cache
 def _conditional_questions(slug: str) -> dict[str, list]:
     """Which questions on a step are asked only for some earlier answers, for the page's script."""
     fields = STEP_BY_SLUG[slug].form_class.base_fields
@@ -301,7 +300,6 @@ def _render_step(
         and is_blank(form)
         and early_case is None
         and not (show_emergency or resumed or save_failed or rate_limited)
-        and not getattr(request, "clinic_tablet", False)
     )
     if holds_nothing_of_the_patient:
         return kept_page(
@@ -571,12 +569,7 @@ def _render_check(request, draft, answered, *, status=200, save_failed=False):
         ]
         return {**context, "sections": listed}
 
-    if (
-        status == 200
-        and early_case is None
-        and not (resumed or save_failed)
-        and not getattr(request, "clinic_tablet", False)
-    ):
+    if status == 200 and early_case is None and not (resumed or save_failed):
         return kept_page(
             request,
             ("check", get_language()),
@@ -651,8 +644,6 @@ def confirmation(request):
         "is_emergency": case.tier == triage.EMERGENCY,
         "sent_before_finishing": case.created_early and case.completed_at is None,
     }
-    if getattr(request, "clinic_tablet", False):
-        return render(request, "intake/confirmation.html", {**context, **parts})
     return kept_page(
         request,
         ("done", get_language(), case.tier, context["sent_before_finishing"]),
