@@ -48,16 +48,21 @@ def read_one(model: type[models.Model], where: str, params: list) -> models.Mode
         row = cursor.fetchone()
     if row is None:
         return None
-    values = []
-    for field, value in zip(fields, row, strict=True):
-        column = field.get_col(table)
-        for convert in (
-            *connection.ops.get_db_converters(column),
-            *field.get_db_converters(connection),
-        ):
-            value = convert(value, column, connection)
-        values.append(value)
+    values = [
+        _from_db(field, value, table, connection) for field, value in zip(fields, row, strict=True)
+    ]
     return model.from_db(alias, [field.attname for field in fields], values)
+
+
+def _from_db(field: models.Field, value: object, table: str, connection) -> object:
+    """A value read from ``field``'s column, converted as the ORM converts it."""
+    column = field.get_col(table)
+    for convert in (
+        *connection.ops.get_db_converters(column),
+        *field.get_db_converters(connection),
+    ):
+        value = convert(value, column, connection)
+    return value
 
 
 def write_fields(instance: models.Model, names: list[str]) -> int:
@@ -147,13 +152,7 @@ def insert_row(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (pk,) = cursor.fetchone()
-    pk_field = model._meta.pk
-    column = pk_field.get_col(model._meta.db_table)
-    for convert in (
-        *connection.ops.get_db_converters(column),
-        *pk_field.get_db_converters(connection),
-    ):
-        pk = convert(pk, column, connection)
+    pk = _from_db(model._meta.pk, pk, model._meta.db_table, connection)
     if instance.pk is None or unless_stored:
         instance.pk = pk
     instance._state.adding = False

@@ -71,7 +71,8 @@ _listed_pages: dict[str, tuple[tuple, tuple[Condition, ...]]] = {}
 #: PostgreSQL writes a new version of it, marked with the transaction that
 #: wrote it (``xmin``) and the statement within that transaction (``cmin``).
 _PUBLISHED_VERSIONS_SQL = (
-    "SELECT id, xmin::text, cmin::text FROM conditions_condition WHERE is_published ORDER BY id"
+    f"SELECT id, xmin::text, cmin::text FROM {Condition._meta.db_table} "  # noqa: S608 - the model's table
+    "WHERE is_published ORDER BY id"
 )
 
 
